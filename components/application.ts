@@ -5,6 +5,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
+// Typed with the models generated from Argo CD's CRDs, so a misspelt or misplaced field fails the type-check.
+import type { IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
+import type { IAppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import type { RepoCredentials } from "../stacks/config";
 import { IN_CLUSTER_SERVER } from "./common";
 
@@ -14,121 +17,121 @@ export const CASCADE_FINALIZER = "resources-finalizer.argocd.argoproj.io";
 export const REPOSITORY_SECRET_LABEL = "argocd.argoproj.io/secret-type";
 
 export interface ApplicationSource {
-    readonly repoURL: string;
-    readonly targetRevision: string;
-    readonly path: string;
+  readonly repoURL: string;
+  readonly targetRevision: string;
+  readonly path: string;
 }
 
 export interface ApplicationSettings {
-    /** Name of the Application and of its AppProject. */
-    readonly name: string;
-    /** Argo CD's namespace, where both live. */
-    readonly argocdNamespace: string;
-    /** The one namespace the Application may deploy into. */
-    readonly namespace: string;
-    readonly source: ApplicationSource;
-    /** Sync on every change in git. Defaults to true. */
-    readonly automated?: boolean;
-    /** With automated sync: delete what was removed from git. Defaults to true. */
-    readonly prune?: boolean;
-    /** With automated sync: revert changes made in the cluster by hand. Defaults to true. */
-    readonly selfHeal?: boolean;
-    /** Deleting the Application deletes what it deployed. Defaults to true; prod turns it off. */
-    readonly cascadeDelete?: boolean;
+  /** Name of the Application and of its AppProject. */
+  readonly name: string;
+  /** Argo CD's namespace, where both live. */
+  readonly argocdNamespace: string;
+  /** The one namespace the Application may deploy into. */
+  readonly namespace: string;
+  readonly source: ApplicationSource;
+  /** Sync on every change in git. Defaults to true. */
+  readonly automated?: boolean;
+  /** With automated sync: delete what was removed from git. Defaults to true. */
+  readonly prune?: boolean;
+  /** With automated sync: revert changes made in the cluster by hand. Defaults to true. */
+  readonly selfHeal?: boolean;
+  /** Deleting the Application deletes what it deployed. Defaults to true; prod turns it off. */
+  readonly cascadeDelete?: boolean;
 }
 
 export interface GitOpsApplicationArgs extends ApplicationSettings {
-    /** Credentials for a private repoURL. Defaults to none (a public repository). */
-    readonly repoCredentials?: RepoCredentials;
+  /** Credentials for a private repoURL. Defaults to none (a public repository). */
+  readonly repoCredentials?: RepoCredentials;
 }
 
 /** The AppProject: this stack's repoURL only, its namespace only, and no cluster-scoped kind but Namespace. */
-export function appProjectManifest(s: ApplicationSettings) {
-    return {
-        apiVersion: ARGOCD_API_VERSION,
-        kind: "AppProject",
-        metadata: { name: s.name, namespace: s.argocdNamespace },
-        spec: {
-            description: `Deploys ${s.source.repoURL} into namespace ${s.namespace}`,
-            sourceRepos: [s.source.repoURL],
-            destinations: [{ server: IN_CLUSTER_SERVER, namespace: s.namespace }],
-            // Namespace only, so that CreateNamespace=true works; the manifests may create nothing else cluster-wide.
-            clusterResourceWhitelist: [{ group: "", kind: "Namespace" }],
-        },
-    };
+export function appProjectManifest(s: ApplicationSettings): IAppProject {
+  return {
+    apiVersion: ARGOCD_API_VERSION,
+    kind: "AppProject",
+    metadata: { name: s.name, namespace: s.argocdNamespace },
+    spec: {
+      description: `Deploys ${s.source.repoURL} into namespace ${s.namespace}`,
+      sourceRepos: [s.source.repoURL],
+      destinations: [{ server: IN_CLUSTER_SERVER, namespace: s.namespace }],
+      // Namespace only, so that CreateNamespace=true works; the manifests may create nothing else cluster-wide.
+      clusterResourceWhitelist: [{ group: "", kind: "Namespace" }],
+    },
+  };
 }
 
 /** The Application: tracks the configured source, syncs into the stack's namespace, retries with backoff. */
-export function applicationManifest(s: ApplicationSettings) {
-    const automated = s.automated ?? true;
-    return {
-        apiVersion: ARGOCD_API_VERSION,
-        kind: "Application",
-        metadata: {
-            name: s.name,
-            namespace: s.argocdNamespace,
-            finalizers: (s.cascadeDelete ?? true) ? [CASCADE_FINALIZER] : [],
-        },
-        spec: {
-            project: s.name,
-            source: { repoURL: s.source.repoURL, targetRevision: s.source.targetRevision, path: s.source.path },
-            destination: { server: IN_CLUSTER_SERVER, namespace: s.namespace },
-            syncPolicy: {
-                ...(automated ? { automated: { prune: s.prune ?? true, selfHeal: s.selfHeal ?? true } } : {}),
-                retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
-                syncOptions: ["CreateNamespace=true"],
-            },
-        },
-    };
+export function applicationManifest(s: ApplicationSettings): IApplication {
+  const automated = s.automated ?? true;
+  return {
+    apiVersion: ARGOCD_API_VERSION,
+    kind: "Application",
+    metadata: {
+      name: s.name,
+      namespace: s.argocdNamespace,
+      finalizers: (s.cascadeDelete ?? true) ? [CASCADE_FINALIZER] : [],
+    },
+    spec: {
+      project: s.name,
+      source: { repoURL: s.source.repoURL, targetRevision: s.source.targetRevision, path: s.source.path },
+      destination: { server: IN_CLUSTER_SERVER, namespace: s.namespace },
+      syncPolicy: {
+        ...(automated ? { automated: { prune: s.prune ?? true, selfHeal: s.selfHeal ?? true } } : {}),
+        retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
+        syncOptions: ["CreateNamespace=true"],
+      },
+    },
+  };
 }
 
 /** The data of an Argo CD repository Secret for one repoURL, usable only by the stack's AppProject. */
 export function repositorySecretData(
-    repoURL: string,
-    project: string,
-    credentials: RepoCredentials,
+  repoURL: string,
+  project: string,
+  credentials: RepoCredentials,
 ): Record<string, pulumi.Input<string>> {
-    const common = { type: "git", url: repoURL, project };
-    return credentials.kind === "https"
-        ? { ...common, username: credentials.username, password: credentials.token }
-        : { ...common, sshPrivateKey: credentials.sshPrivateKey };
+  const common = { type: "git", url: repoURL, project };
+  return credentials.kind === "https"
+    ? { ...common, username: credentials.username, password: credentials.token }
+    : { ...common, sshPrivateKey: credentials.sshPrivateKey };
 }
 
 export class GitOpsApplication extends pulumi.ComponentResource {
-    public readonly applicationName: pulumi.Output<string>;
-    public readonly projectName: pulumi.Output<string>;
-    public readonly repositorySecret?: kx.Secret;
+  public readonly applicationName: pulumi.Output<string>;
+  public readonly projectName: pulumi.Output<string>;
+  public readonly repositorySecret?: kx.Secret;
 
-    constructor(name: string, args: GitOpsApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("atlas-gitops:application:GitOpsApplication", name, {}, opts);
+  constructor(name: string, args: GitOpsApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atlas-gitops:application:GitOpsApplication", name, {}, opts);
 
-        const project = new k8s.apiextensions.CustomResource(`${name}-project`, appProjectManifest(args), {
-            parent: this,
-        });
+    const project = new k8s.apiextensions.CustomResource(`${name}-project`, appProjectManifest(args), {
+      parent: this,
+    });
 
-        if (args.repoCredentials !== undefined) {
-            this.repositorySecret = new kx.Secret(
-                `${name}-repository`,
-                {
-                    metadata: {
-                        name: `${args.name}-repository`,
-                        namespace: args.argocdNamespace,
-                        labels: { [REPOSITORY_SECRET_LABEL]: "repository" },
-                    },
-                    stringData: repositorySecretData(args.source.repoURL, args.name, args.repoCredentials),
-                },
-                { parent: this },
-            );
-        }
-
-        const application = new k8s.apiextensions.CustomResource(
-            `${name}-application`,
-            applicationManifest(args),
-            { parent: this, dependsOn: this.repositorySecret ? [project, this.repositorySecret] : [project] },
-        );
-
-        this.applicationName = application.metadata.name;
-        this.projectName = project.metadata.name;
-        this.registerOutputs({ applicationName: this.applicationName, projectName: this.projectName });
+    if (args.repoCredentials !== undefined) {
+      this.repositorySecret = new kx.Secret(
+        `${name}-repository`,
+        {
+          metadata: {
+            name: `${args.name}-repository`,
+            namespace: args.argocdNamespace,
+            labels: { [REPOSITORY_SECRET_LABEL]: "repository" },
+          },
+          stringData: repositorySecretData(args.source.repoURL, args.name, args.repoCredentials),
+        },
+        { parent: this },
+      );
     }
+
+    const application = new k8s.apiextensions.CustomResource(
+      `${name}-application`,
+      applicationManifest(args),
+      { parent: this, dependsOn: this.repositorySecret ? [project, this.repositorySecret] : [project] },
+    );
+
+    this.applicationName = application.metadata.name;
+    this.projectName = project.metadata.name;
+    this.registerOutputs({ applicationName: this.applicationName, projectName: this.projectName });
+  }
 }

@@ -16,89 +16,93 @@ export const ARGOCD_RELEASE_NAME = "argocd";
 export const ADMIN_PASSWORD_MTIME = "2024-01-01T00:00:00Z";
 
 export interface ArgoCdArgs {
-    /** Namespace for Argo CD; created by this component. */
-    readonly namespace: string;
-    /** argo-cd chart version. Defaults to 10.1.1 (Argo CD v3.4.4), the version this project is tested against. */
-    readonly chartVersion?: string;
-    /** Extra argocd-cm entries, such as the Atlas health checks. Defaults to none. */
-    readonly cmEntries?: Record<string, string>;
-    /** Whether the local admin user may log in. Defaults to true; switch it off once SSO is configured. */
-    readonly adminEnabled?: boolean;
-    /** Protect the namespace and release from `pulumi destroy`. Defaults to false. */
-    readonly protect?: boolean;
-    /** Chart values merged last, over everything this component sets. Defaults to none. */
-    readonly values?: Record<string, unknown>;
+  /** Namespace for Argo CD; created by this component. */
+  readonly namespace: string;
+  /** argo-cd chart version. Defaults to 10.1.1 (Argo CD v3.4.4), the version this project is tested against. */
+  readonly chartVersion?: string;
+  /** Extra argocd-cm entries, such as the Atlas health checks. Defaults to none. */
+  readonly cmEntries?: Record<string, string>;
+  /** Whether the local admin user may log in. Defaults to true; switch it off once SSO is configured. */
+  readonly adminEnabled?: boolean;
+  /** Protect the namespace and release from `pulumi destroy`. Defaults to false. */
+  readonly protect?: boolean;
+  /** Chart values merged last, over everything this component sets. Defaults to none. */
+  readonly values?: Record<string, unknown>;
 }
 
 export interface ArgoCdValuesInput {
-    readonly cmEntries: Record<string, string>;
-    readonly adminEnabled: boolean;
-    readonly adminPasswordHash: pulumi.Input<string>;
+  readonly cmEntries: Record<string, string>;
+  readonly adminEnabled: boolean;
+  readonly adminPasswordHash: pulumi.Input<string>;
 }
 
 /** The argo-cd chart values this project sets. */
 export function argoCdValues(input: ArgoCdValuesInput): Record<string, unknown> {
-    return {
-        // Keep the Application and AppProject CRDs when the chart is uninstalled: deleting a CRD deletes every
-        // Application, and with them (through the cascade finalizer) the workloads they deployed.
-        crds: { keep: true },
-        configs: {
-            // argocd-cm belongs to the chart; our entries go in through its values, never a second ConfigMap.
-            cm: { "admin.enabled": input.adminEnabled, ...input.cmEntries },
-            secret: {
-                argocdServerAdminPassword: pulumi.secret(input.adminPasswordHash),
-                argocdServerAdminPasswordMtime: ADMIN_PASSWORD_MTIME,
-            },
-        },
-    };
+  return {
+    // Keep the Application and AppProject CRDs when the chart is uninstalled: deleting a CRD deletes every
+    // Application, and with them (through the cascade finalizer) the workloads they deployed.
+    crds: { keep: true },
+    configs: {
+      // argocd-cm belongs to the chart; our entries go in through its values, never a second ConfigMap.
+      cm: { "admin.enabled": input.adminEnabled, ...input.cmEntries },
+      secret: {
+        argocdServerAdminPassword: pulumi.secret(input.adminPasswordHash),
+        argocdServerAdminPasswordMtime: ADMIN_PASSWORD_MTIME,
+      },
+    },
+  };
 }
 
 export class ArgoCd extends pulumi.ComponentResource {
-    public readonly namespace: pulumi.Output<string>;
-    public readonly release: k8s.helm.v3.Release;
-    /** The generated admin password; a secret output. */
-    public readonly adminPassword: pulumi.Output<string>;
+  public readonly namespace: pulumi.Output<string>;
+  public readonly release: k8s.helm.v3.Release;
+  /** The generated admin password; a secret output. */
+  public readonly adminPassword: pulumi.Output<string>;
 
-    constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("atlas-gitops:argocd:ArgoCd", name, {}, opts);
-        const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
+  constructor(name: string, args: ArgoCdArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atlas-gitops:argocd:ArgoCd", name, {}, opts);
+    const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
 
-        const namespace = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
-            { metadata: { name: args.namespace } },
-            guarded,
-        );
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: args.namespace } },
+      guarded,
+    );
 
-        // Generated once and kept in state (encrypted); it changes only if this resource is replaced.
-        const password = new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, {
-            parent: this,
-        });
+    // Generated once and kept in state (encrypted); it changes only if this resource is replaced.
+    const password = new random.RandomPassword(
+      `${name}-admin-password`,
+      { length: 32, special: false },
+      {
+        parent: this,
+      },
+    );
 
-        const values = argoCdValues({
-            cmEntries: args.cmEntries ?? {},
-            adminEnabled: args.adminEnabled ?? true,
-            adminPasswordHash: password.bcryptHash,
-        });
+    const values = argoCdValues({
+      cmEntries: args.cmEntries ?? {},
+      adminEnabled: args.adminEnabled ?? true,
+      adminPasswordHash: password.bcryptHash,
+    });
 
-        // Release, not helm.v4.Chart: the chart creates its redis secret with a Helm hook, which Chart does not run.
-        this.release = new k8s.helm.v3.Release(
-            `${name}-release`,
-            {
-                name: ARGOCD_RELEASE_NAME,
-                chart: ARGOCD_CHART,
-                version: args.chartVersion ?? ARGOCD_CHART_VERSION,
-                repositoryOpts: { repo: ARGOCD_CHART_REPO },
-                namespace: namespace.metadata.name,
-                createNamespace: false,
-                cleanupOnFail: true,
-                timeout: 600,
-                values: mergeValues(values, args.values),
-            },
-            { ...guarded, dependsOn: [namespace] },
-        );
+    // Release, not helm.v4.Chart: the chart creates its redis secret with a Helm hook, which Chart does not run.
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: ARGOCD_RELEASE_NAME,
+        chart: ARGOCD_CHART,
+        version: args.chartVersion ?? ARGOCD_CHART_VERSION,
+        repositoryOpts: { repo: ARGOCD_CHART_REPO },
+        namespace: namespace.metadata.name,
+        createNamespace: false,
+        cleanupOnFail: true,
+        timeout: 600,
+        values: mergeValues(values, args.values),
+      },
+      { ...guarded, dependsOn: [namespace] },
+    );
 
-        this.namespace = this.release.status.namespace.apply((ns) => ns ?? args.namespace);
-        this.adminPassword = pulumi.secret(password.result);
-        this.registerOutputs({ namespace: this.namespace, adminPassword: this.adminPassword });
-    }
+    this.namespace = this.release.status.namespace.apply((ns) => ns ?? args.namespace);
+    this.adminPassword = pulumi.secret(password.result);
+    this.registerOutputs({ namespace: this.namespace, adminPassword: this.adminPassword });
+  }
 }

@@ -12,81 +12,81 @@ export const ATLAS_TOKEN_SECRET_NAME = "atlas-token";
 export const ATLAS_TOKEN_KEY = "ATLAS_TOKEN";
 
 export interface AtlasOperatorArgs {
-    /** Namespace for the operator; created by this component. */
-    readonly namespace: string;
-    /** atlas-operator chart version. Defaults to 0.7.37, the version this project is tested against. */
-    readonly chartVersion?: string;
-    /** Keep dev-database pods around between runs (faster plans, more pods). Defaults to true, as the chart does. */
-    readonly prewarmDevDB?: boolean;
-    /** Atlas Cloud token. Defaults to none: the operator then runs without Atlas Cloud features. */
-    readonly atlasToken?: pulumi.Input<string>;
-    /** Protect the namespace and release from `pulumi destroy`. Defaults to false. */
-    readonly protect?: boolean;
-    /** Chart values merged last, over everything this component sets. Defaults to none. */
-    readonly values?: Record<string, unknown>;
+  /** Namespace for the operator; created by this component. */
+  readonly namespace: string;
+  /** atlas-operator chart version. Defaults to 0.7.37, the version this project is tested against. */
+  readonly chartVersion?: string;
+  /** Keep dev-database pods around between runs (faster plans, more pods). Defaults to true, as the chart does. */
+  readonly prewarmDevDB?: boolean;
+  /** Atlas Cloud token. Defaults to none: the operator then runs without Atlas Cloud features. */
+  readonly atlasToken?: pulumi.Input<string>;
+  /** Protect the namespace and release from `pulumi destroy`. Defaults to false. */
+  readonly protect?: boolean;
+  /** Chart values merged last, over everything this component sets. Defaults to none. */
+  readonly values?: Record<string, unknown>;
 }
 
 /** The atlas-operator chart values this project sets. */
 export function atlasOperatorValues(input: {
-    readonly prewarmDevDB: boolean;
-    readonly tokenRef?: pulumi.Input<k8s.types.input.core.v1.EnvVarSource>;
+  readonly prewarmDevDB: boolean;
+  readonly tokenRef?: pulumi.Input<k8s.types.input.core.v1.EnvVarSource>;
 }): Record<string, unknown> {
-    return {
-        prewarmDevDB: input.prewarmDevDB,
-        // The token reaches the pod by reference; its value never enters the release's values or its history.
-        extraEnvs: input.tokenRef === undefined ? [] : [{ name: ATLAS_TOKEN_KEY, valueFrom: input.tokenRef }],
-    };
+  return {
+    prewarmDevDB: input.prewarmDevDB,
+    // The token reaches the pod by reference; its value never enters the release's values or its history.
+    extraEnvs: input.tokenRef === undefined ? [] : [{ name: ATLAS_TOKEN_KEY, valueFrom: input.tokenRef }],
+  };
 }
 
 export class AtlasOperator extends pulumi.ComponentResource {
-    public readonly namespace: pulumi.Output<string>;
-    public readonly release: k8s.helm.v3.Release;
-    /** The Secret holding ATLAS_TOKEN; undefined when no token is configured. */
-    public readonly tokenSecret?: kx.Secret;
+  public readonly namespace: pulumi.Output<string>;
+  public readonly release: k8s.helm.v3.Release;
+  /** The Secret holding ATLAS_TOKEN; undefined when no token is configured. */
+  public readonly tokenSecret?: kx.Secret;
 
-    constructor(name: string, args: AtlasOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("atlas-gitops:atlas-operator:AtlasOperator", name, {}, opts);
-        const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
+  constructor(name: string, args: AtlasOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atlas-gitops:atlas-operator:AtlasOperator", name, {}, opts);
+    const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
 
-        const namespace = new k8s.core.v1.Namespace(
-            `${name}-namespace`,
-            { metadata: { name: args.namespace } },
-            guarded,
-        );
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: args.namespace } },
+      guarded,
+    );
 
-        if (args.atlasToken !== undefined) {
-            this.tokenSecret = new kx.Secret(
-                `${name}-token`,
-                {
-                    metadata: { name: ATLAS_TOKEN_SECRET_NAME, namespace: namespace.metadata.name },
-                    stringData: { [ATLAS_TOKEN_KEY]: pulumi.secret(args.atlasToken) },
-                },
-                { parent: this, dependsOn: [namespace] },
-            );
-        }
-
-        this.release = new k8s.helm.v3.Release(
-            `${name}-release`,
-            {
-                name: ATLAS_OPERATOR_RELEASE_NAME,
-                chart: ATLAS_OPERATOR_CHART,
-                version: args.chartVersion ?? ATLAS_OPERATOR_CHART_VERSION,
-                namespace: namespace.metadata.name,
-                createNamespace: false,
-                cleanupOnFail: true,
-                timeout: 600,
-                values: mergeValues(
-                    atlasOperatorValues({
-                        prewarmDevDB: args.prewarmDevDB ?? true,
-                        tokenRef: this.tokenSecret?.asEnvValue(ATLAS_TOKEN_KEY),
-                    }),
-                    args.values,
-                ),
-            },
-            { ...guarded, dependsOn: this.tokenSecret ? [namespace, this.tokenSecret] : [namespace] },
-        );
-
-        this.namespace = namespace.metadata.name;
-        this.registerOutputs({ namespace: this.namespace });
+    if (args.atlasToken !== undefined) {
+      this.tokenSecret = new kx.Secret(
+        `${name}-token`,
+        {
+          metadata: { name: ATLAS_TOKEN_SECRET_NAME, namespace: namespace.metadata.name },
+          stringData: { [ATLAS_TOKEN_KEY]: pulumi.secret(args.atlasToken) },
+        },
+        { parent: this, dependsOn: [namespace] },
+      );
     }
+
+    this.release = new k8s.helm.v3.Release(
+      `${name}-release`,
+      {
+        name: ATLAS_OPERATOR_RELEASE_NAME,
+        chart: ATLAS_OPERATOR_CHART,
+        version: args.chartVersion ?? ATLAS_OPERATOR_CHART_VERSION,
+        namespace: namespace.metadata.name,
+        createNamespace: false,
+        cleanupOnFail: true,
+        timeout: 600,
+        values: mergeValues(
+          atlasOperatorValues({
+            prewarmDevDB: args.prewarmDevDB ?? true,
+            tokenRef: this.tokenSecret?.asEnvValue(ATLAS_TOKEN_KEY),
+          }),
+          args.values,
+        ),
+      },
+      { ...guarded, dependsOn: this.tokenSecret ? [namespace, this.tokenSecret] : [namespace] },
+    );
+
+    this.namespace = namespace.metadata.name;
+    this.registerOutputs({ namespace: this.namespace });
+  }
 }

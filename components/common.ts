@@ -9,21 +9,21 @@ export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
  * `retainOnDelete`: a destroy then stops with an error naming the resource, instead of quietly leaving it behind.
  */
 export function guardRailOptions(protect: boolean): pulumi.CustomResourceOptions {
-    return protect ? { protect: true } : {};
+  return protect ? { protect: true } : {};
 }
 
 type Values = Record<string, unknown>;
 
 const isPlainObject = (v: unknown): v is Values =>
-    typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+  typeof v === "object" && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 /** Merges Helm values the way Helm merges values files: maps key by key, everything else replaced. */
 export function mergeValues(base: Values, override: Values | undefined): Values {
-    if (override === undefined) return base;
-    const merged: Values = { ...base };
-    for (const [key, value] of Object.entries(override)) {
-        const current = merged[key];
-        merged[key] = isPlainObject(current) && isPlainObject(value) ? mergeValues(current, value) : value;
-    }
-    return merged;
+  if (override === undefined) return base;
+  const merged: Values = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = merged[key];
+    merged[key] = isPlainObject(current) && isPlainObject(value) ? mergeValues(current, value) : value;
+  }
+  return merged;
 }

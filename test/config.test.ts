@@ -7,346 +7,374 @@ import { effectiveStackConfig, readProjectFile, readStackFile } from "./support/
 const REPO = "https://github.com/org/manifests";
 
 function problemsOf(raw: RawConfig, stack = "dev"): string[] {
-    try {
-        parseStackConfig(raw, stack);
-    } catch (e) {
-        assert.ok(e instanceof StackConfigError, `expected a StackConfigError, got ${String(e)}`);
-        return e.problems;
-    }
-    assert.fail("expected the config to be rejected");
+  try {
+    parseStackConfig(raw, stack);
+  } catch (e) {
+    assert.ok(e instanceof StackConfigError, `expected a StackConfigError, got ${String(e)}`);
+    return e.problems;
+  }
+  assert.fail("expected the config to be rejected");
 }
 
 describe("stack config", () => {
-    describe("defaults", () => {
-        it("fills every optional key with the documented default", () => {
-            const c = parseStackConfig({ repoURL: REPO }, "dev");
-            assert.deepStrictEqual(c.source, { repoURL: REPO, targetRevision: "HEAD", path: "manifests" });
-            assert.deepStrictEqual(c.app, {
-                name: "myapp",
-                namespace: "myapp",
-                automated: true,
-                prune: true,
-                selfHeal: true,
-                cascadeDelete: true,
-            });
-            assert.deepStrictEqual(c.argocd, { namespace: "argocd", chartVersion: "10.1.1", adminEnabled: true });
-            assert.deepStrictEqual(
-                { ...c.atlas },
-                { namespace: "atlas-operator", chartVersion: "0.7.37", prewarmDevDB: true, token: undefined },
-            );
-            assert.deepStrictEqual(c.database, {
-                engine: "mysql",
-                host: "mysql",
-                port: 3306,
-                name: "example",
-                user: "root",
-                secretName: "db-credentials",
-                passwordRotation: 0,
-            });
-            assert.strictEqual(c.repoCredentials, undefined);
-            assert.strictEqual(c.protectResources, false);
-        });
-
-        it("declares every key in Pulumi.yaml with its type, description, default and secret flag", () => {
-            const declared = readProjectFile().config;
-            assert.deepStrictEqual(Object.keys(declared).sort(), [...CONFIG_KEYS].sort());
-            for (const key of CONFIG_KEYS) {
-                const spec = declared[key];
-                assert.ok(spec.type && spec.description, `Pulumi.yaml: '${key}' needs a type and a description`);
-                const expected = KEY_SPECS[key].default;
-                assert.strictEqual(
-                    spec.default === undefined ? undefined : String(spec.default),
-                    expected,
-                    `Pulumi.yaml default of '${key}'`,
-                );
-                assert.strictEqual(spec.secret === true, SECRET_KEYS.includes(key), `Pulumi.yaml secret flag of '${key}'`);
-            }
-        });
-
-        it("gives a project default for every key but repoURL", () => {
-            assert.deepStrictEqual(
-                CONFIG_KEYS.filter((k) => !(k in DEFAULTS)),
-                ["repoURL"],
-            );
-        });
+  describe("defaults", () => {
+    it("fills every optional key with the documented default", () => {
+      const c = parseStackConfig({ repoURL: REPO }, "dev");
+      assert.deepStrictEqual(c.source, { repoURL: REPO, targetRevision: "HEAD", path: "manifests" });
+      assert.deepStrictEqual(c.app, {
+        name: "myapp",
+        namespace: "myapp",
+        automated: true,
+        prune: true,
+        selfHeal: true,
+        cascadeDelete: true,
+      });
+      assert.deepStrictEqual(c.argocd, { namespace: "argocd", chartVersion: "10.1.1", adminEnabled: true });
+      assert.deepStrictEqual(
+        { ...c.atlas },
+        { namespace: "atlas-operator", chartVersion: "0.7.37", prewarmDevDB: true, token: undefined },
+      );
+      assert.deepStrictEqual(c.database, {
+        engine: "mysql",
+        host: "mysql",
+        port: 3306,
+        name: "example",
+        user: "root",
+        secretName: "db-credentials",
+        passwordRotation: 0,
+      });
+      assert.strictEqual(c.repoCredentials, undefined);
+      assert.strictEqual(c.protectResources, false);
     });
 
-    describe("committed stack files", () => {
-        it("sets only keys that differ from the defaults", () => {
-            for (const stack of ["dev", "prod"]) {
-                for (const [key, value] of Object.entries(readStackFile(stack))) {
-                    assert.ok(CONFIG_KEYS.includes(key as never), `Pulumi.${stack}.yaml: unknown key '${key}'`);
-                    assert.notStrictEqual(value, DEFAULTS[key as keyof typeof DEFAULTS], `${stack}: '${key}' repeats the default`);
-                }
-            }
-        });
-
-        it("points dev at the public demo repository's moving branch", () => {
-            const c = parseStackConfig(effectiveStackConfig("dev"), "dev");
-            assert.deepStrictEqual(c.source, {
-                repoURL: "https://github.com/rotemtam/atlas-argocd-demo",
-                targetRevision: "master",
-                path: "manifests",
-            });
-            assert.strictEqual(c.protectResources, false);
-            assert.strictEqual(c.app.cascadeDelete, true);
-        });
-
-        it("pins prod to a full commit, keeps its database on Application delete and protects its resources", () => {
-            const c = parseStackConfig(effectiveStackConfig("prod"), "prod");
-            assert.match(c.source.targetRevision, /^[0-9a-f]{40}$/);
-            assert.strictEqual(c.app.cascadeDelete, false);
-            assert.strictEqual(c.protectResources, true);
-        });
+    it("declares every key in Pulumi.yaml with its type, description, default and secret flag", () => {
+      const declared = readProjectFile().config;
+      assert.deepStrictEqual(Object.keys(declared).sort(), [...CONFIG_KEYS].sort());
+      for (const key of CONFIG_KEYS) {
+        const spec = declared[key];
+        assert.ok(spec.type && spec.description, `Pulumi.yaml: '${key}' needs a type and a description`);
+        const expected = KEY_SPECS[key].default;
+        assert.strictEqual(
+          spec.default === undefined ? undefined : String(spec.default),
+          expected,
+          `Pulumi.yaml default of '${key}'`,
+        );
+        assert.strictEqual(
+          spec.secret === true,
+          SECRET_KEYS.includes(key),
+          `Pulumi.yaml secret flag of '${key}'`,
+        );
+      }
     });
 
-    describe("reading from the Pulumi runtime", () => {
-        after(() => useMocks());
-
-        it("reads the stack's config through pulumi.Config and wraps secrets", async () => {
-            useMocks("staging", { repoURL: REPO, dbPort: "3307", atlasToken: "tok-123" }, ["atlasToken"]);
-            const c = loadStackConfig();
-            assert.strictEqual(c.stack, "staging");
-            assert.strictEqual(c.database.port, 3307);
-            assert.ok(c.atlas.token, "expected the Atlas token to be read");
-            assert.strictEqual(await resolve(c.atlas.token), "tok-123");
-            assert.strictEqual(await isSecret(c.atlas.token), true);
-        });
-
-        it("treats an empty secret default as unset", () => {
-            useMocks("dev", { repoURL: REPO, atlasToken: "", repoToken: "", repoSshPrivateKey: "" });
-            const c = loadStackConfig();
-            assert.strictEqual(c.atlas.token, undefined);
-            assert.strictEqual(c.repoCredentials, undefined);
-        });
-
-        it("fails before any resource exists when repoURL is missing", () => {
-            useMocks("dev", {});
-            assert.throws(() => loadStackConfig(), /Config 'atlas-gitops:repoURL' is not set/);
-        });
+    it("gives a project default for every key but repoURL", () => {
+      assert.deepStrictEqual(
+        CONFIG_KEYS.filter((k) => !(k in DEFAULTS)),
+        ["repoURL"],
+      );
     });
+  });
 
-    describe("bad input", () => {
-        const cases: { name: string; raw: RawConfig; message: string }[] = [
-            {
-                name: "rejects a missing repoURL",
-                raw: {},
-                message:
-                    "Config 'atlas-gitops:repoURL' is not set — the stack needs the manifests repository Argo CD tracks. " +
-                    "Set it with: pulumi config set --stack dev repoURL https://github.com/org/manifests",
-            },
-            {
-                name: "rejects a repoURL over plain http",
-                raw: { repoURL: "http://github.com/org/manifests" },
-                message:
-                    "Config 'atlas-gitops:repoURL' is 'http://github.com/org/manifests' — expected an https://, ssh:// or " +
-                    "git:// URL, or user@host:path. Set it with: pulumi config set --stack dev repoURL https://github.com/org/manifests",
-            },
-            {
-                name: "rejects a repoURL that is not a URL",
-                raw: { repoURL: "github.com/org/manifests" },
-                message: "Config 'atlas-gitops:repoURL' is 'github.com/org/manifests' — expected an https://",
-            },
-            {
-                name: "rejects an empty targetRevision",
-                raw: { repoURL: REPO, targetRevision: "" },
-                message:
-                    "Config 'atlas-gitops:targetRevision' is '' — expected a branch, tag or commit (HEAD tracks the default " +
-                    "branch). Set it with: pulumi config set --stack dev targetRevision main",
-            },
-            {
-                name: "rejects an absolute path",
-                raw: { repoURL: REPO, path: "/manifests" },
-                message:
-                    "Config 'atlas-gitops:path' is '/manifests' — expected a path relative to the repository root that stays " +
-                    "inside it (no leading / or ..). Set it with: pulumi config set --stack dev path manifests",
-            },
-            {
-                name: "rejects a path that climbs out with ..",
-                raw: { repoURL: REPO, path: "overlays/../../etc" },
-                message: "Config 'atlas-gitops:path' is 'overlays/../../etc' — expected a path relative",
-            },
-            {
-                name: "rejects a namespace that is not a Kubernetes name",
-                raw: { repoURL: REPO, appNamespace: "My_App" },
-                message:
-                    "Config 'atlas-gitops:appNamespace' is 'My_App' — expected a Kubernetes name: lowercase letters, digits " +
-                    "and '-', at most 63 characters. Set it with: pulumi config set --stack dev appNamespace myapp",
-            },
-            {
-                name: "rejects a namespace longer than 63 characters",
-                raw: { repoURL: REPO, argocdNamespace: "a".repeat(64) },
-                message: `Config 'atlas-gitops:argocdNamespace' is '${"a".repeat(64)}' — expected a Kubernetes name`,
-            },
-            {
-                name: "rejects a Secret name that is not a Kubernetes name",
-                raw: { repoURL: REPO, dbSecretName: "DB credentials" },
-                message:
-                    "Config 'atlas-gitops:dbSecretName' is 'DB credentials' — expected a Kubernetes object name: lowercase " +
-                    "letters, digits, '-' and '.', at most 253 characters. Set it with: pulumi config set --stack dev " +
-                    "dbSecretName db-credentials",
-            },
-            {
-                name: "rejects port 0",
-                raw: { repoURL: REPO, dbPort: "0" },
-                message:
-                    "Config 'atlas-gitops:dbPort' is '0' — expected a port number from 1 to 65535. Set it with: pulumi " +
-                    "config set --stack dev dbPort 3306",
-            },
-            {
-                name: "rejects a port above 65535",
-                raw: { repoURL: REPO, dbPort: "65536" },
-                message: "Config 'atlas-gitops:dbPort' is '65536' — expected a port number from 1 to 65535",
-            },
-            {
-                name: "rejects a port that is not a number",
-                raw: { repoURL: REPO, dbPort: "mysql" },
-                message: "Config 'atlas-gitops:dbPort' is 'mysql' — expected a port number from 1 to 65535",
-            },
-            {
-                name: "rejects an unknown engine",
-                raw: { repoURL: REPO, dbEngine: "oracle" },
-                message:
-                    "Config 'atlas-gitops:dbEngine' is 'oracle' — expected one of mysql, postgres. Set it with: pulumi " +
-                    "config set --stack dev dbEngine postgres",
-            },
-            {
-                name: "rejects a chart version range",
-                raw: { repoURL: REPO, argocdChartVersion: "^10.1.1" },
-                message:
-                    "Config 'atlas-gitops:argocdChartVersion' is '^10.1.1' — expected an exact chart version such as " +
-                    "1.2.3 (no ranges, no 'latest'). Set it with: pulumi config set --stack dev argocdChartVersion 10.1.1",
-            },
-            {
-                name: "rejects 'latest' as a chart version",
-                raw: { repoURL: REPO, atlasOperatorChartVersion: "latest" },
-                message: "Config 'atlas-gitops:atlasOperatorChartVersion' is 'latest' — expected an exact chart version",
-            },
-            {
-                name: "rejects a chart version without a patch number",
-                raw: { repoURL: REPO, atlasOperatorChartVersion: "0.7" },
-                message: "Config 'atlas-gitops:atlasOperatorChartVersion' is '0.7' — expected an exact chart version",
-            },
-            {
-                name: "rejects a boolean that is not true or false",
-                raw: { repoURL: REPO, syncPrune: "yes" },
-                message:
-                    "Config 'atlas-gitops:syncPrune' is 'yes' — expected true or false. Set it with: pulumi config set " +
-                    "--stack dev syncPrune true",
-            },
-            {
-                name: "rejects an application namespace the cluster owns",
-                raw: { repoURL: REPO, appNamespace: "kube-system" },
-                message: "Config 'atlas-gitops:appNamespace' is 'kube-system' — expected a namespace of the application's own",
-            },
-            {
-                name: "rejects an application namespace shared with Argo CD",
-                raw: { repoURL: REPO, appNamespace: "argocd" },
-                message:
-                    "Config 'atlas-gitops:argocdNamespace' is 'argocd' — expected a namespace of its own, but " +
-                    "'atlas-gitops:appNamespace' uses it too",
-            },
-            {
-                name: "rejects a negative password rotation",
-                raw: { repoURL: REPO, dbPasswordRotation: "-1" },
-                message: "Config 'atlas-gitops:dbPasswordRotation' is '-1' — expected a whole number",
-            },
-            {
-                name: "rejects postgres on MySQL's port",
-                raw: { repoURL: REPO, dbEngine: "postgres" },
-                message:
-                    "Config 'atlas-gitops:dbPort' is '3306' — expected PostgreSQL's port (usually 5432) with dbEngine " +
-                    "postgres. Set it with: pulumi config set --stack dev dbPort 5432",
-            },
-            {
-                name: "rejects a repository username without a token",
-                raw: { repoURL: REPO, repoUsername: "git" },
-                message:
-                    "Config 'atlas-gitops:repoToken' is not set, but 'atlas-gitops:repoUsername' is 'git' — an HTTPS " +
-                    "login needs both. Set it with: pulumi config set --secret --stack dev repoToken <token>",
-            },
-        ];
-
-        for (const c of cases) {
-            it(c.name, () => {
-                const problems = problemsOf(c.raw);
-                assert.ok(
-                    problems.some((p) => p.startsWith(c.message)),
-                    `expected a problem starting with:\n  ${c.message}\ngot:\n  ${problems.join("\n  ")}`,
-                );
-            });
+  describe("committed stack files", () => {
+    it("sets only keys that differ from the defaults", () => {
+      for (const stack of ["dev", "prod"]) {
+        for (const [key, value] of Object.entries(readStackFile(stack))) {
+          assert.ok(CONFIG_KEYS.includes(key as never), `Pulumi.${stack}.yaml: unknown key '${key}'`);
+          assert.notStrictEqual(
+            value,
+            DEFAULTS[key as keyof typeof DEFAULTS],
+            `${stack}: '${key}' repeats the default`,
+          );
         }
-
-        it("reports every problem at once", () => {
-            const problems = problemsOf({ repoURL: "nope", dbPort: "0", dbEngine: "oracle", path: "/x" });
-            assert.deepStrictEqual(
-                problems.map((p) => p.split("'")[1]),
-                ["atlas-gitops:repoURL", "atlas-gitops:path", "atlas-gitops:dbEngine", "atlas-gitops:dbPort"],
-            );
-        });
-
-        it("names a bad secret without showing its value", () => {
-            const token = "ghp_not-a-real-token-but-secret";
-            const problems = problemsOf({ repoURL: "git@github.com:org/manifests.git", repoUsername: "git", repoToken: token });
-            assert.deepStrictEqual(problems, [
-                "Config 'atlas-gitops:repoToken' is set — expected an https:// repoURL for a username and token. Set it " +
-                    "with: pulumi config set --secret --stack dev repoToken <token>",
-            ]);
-            assert.ok(!problems.join("").includes(token));
-        });
-
-        it("rejects an SSH key for an https repoURL without showing the key", () => {
-            const problems = problemsOf({ repoURL: REPO, repoSshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" });
-            assert.strictEqual(problems.length, 1);
-            assert.match(problems[0], /^Config 'atlas-gitops:repoSshPrivateKey' is set — expected an ssh:\/\//);
-            assert.ok(!problems[0].includes("BEGIN"));
-        });
-
-        it("rejects both an SSH key and an HTTPS token", () => {
-            const problems = problemsOf({ repoURL: REPO, repoUsername: "u", repoToken: "t", repoSshPrivateKey: "k" });
-            assert.match(problems[0], /^Config 'atlas-gitops:repoSshPrivateKey' is set — expected either an SSH key or/);
-        });
-
-        it("names the stack in the command that fixes it", () => {
-            assert.match(problemsOf({}, "prod")[0], /pulumi config set --stack prod repoURL /);
-        });
+      }
     });
 
-    describe("accepted input", () => {
-        for (const url of [
-            "https://github.com/org/manifests",
-            "https://gitlab.example.com/group/sub/manifests.git",
-            "ssh://git@github.com/org/manifests.git",
-            "git@github.com:org/manifests.git",
-            "git://example.com/manifests",
-        ]) {
-            it(`accepts the repoURL ${url}`, () => {
-                assert.strictEqual(parseStackConfig({ repoURL: url }, "dev").source.repoURL, url);
-            });
-        }
-
-        it("reads HTTPS repository credentials as username plus a secret token", async () => {
-            const c = parseStackConfig({ repoURL: REPO, repoUsername: "bot", repoToken: "t0ken" }, "dev");
-            assert.ok(c.repoCredentials?.kind === "https");
-            assert.strictEqual(c.repoCredentials.username, "bot");
-            assert.strictEqual(await resolve(c.repoCredentials.token), "t0ken");
-            assert.strictEqual(await isSecret(c.repoCredentials.token), true);
-        });
-
-        it("reads an SSH key for an scp-style repoURL", async () => {
-            const c = parseStackConfig({ repoURL: "git@github.com:org/m.git", repoSshPrivateKey: "KEY" }, "dev");
-            assert.ok(c.repoCredentials?.kind === "ssh");
-            assert.strictEqual(await isSecret(c.repoCredentials.sshPrivateKey), true);
-        });
-
-        it("accepts postgres on its own port", () => {
-            const c = parseStackConfig({ repoURL: REPO, dbEngine: "postgres", dbPort: "5432", dbHost: "postgres" }, "dev");
-            assert.strictEqual(c.database.engine, "postgres");
-            assert.strictEqual(c.database.port, 5432);
-        });
-
-        it("accepts '.' as the repository root", () => {
-            assert.strictEqual(parseStackConfig({ repoURL: REPO, path: "." }, "dev").source.path, ".");
-        });
+    it("points dev at the public demo repository's moving branch", () => {
+      const c = parseStackConfig(effectiveStackConfig("dev"), "dev");
+      assert.deepStrictEqual(c.source, {
+        repoURL: "https://github.com/rotemtam/atlas-argocd-demo",
+        targetRevision: "master",
+        path: "manifests",
+      });
+      assert.strictEqual(c.protectResources, false);
+      assert.strictEqual(c.app.cascadeDelete, true);
     });
+
+    it("pins prod to a full commit, keeps its database on Application delete and protects its resources", () => {
+      const c = parseStackConfig(effectiveStackConfig("prod"), "prod");
+      assert.match(c.source.targetRevision, /^[0-9a-f]{40}$/);
+      assert.strictEqual(c.app.cascadeDelete, false);
+      assert.strictEqual(c.protectResources, true);
+    });
+  });
+
+  describe("reading from the Pulumi runtime", () => {
+    after(() => useMocks());
+
+    it("reads the stack's config through pulumi.Config and wraps secrets", async () => {
+      useMocks("staging", { repoURL: REPO, dbPort: "3307", atlasToken: "tok-123" }, ["atlasToken"]);
+      const c = loadStackConfig();
+      assert.strictEqual(c.stack, "staging");
+      assert.strictEqual(c.database.port, 3307);
+      assert.ok(c.atlas.token, "expected the Atlas token to be read");
+      assert.strictEqual(await resolve(c.atlas.token), "tok-123");
+      assert.strictEqual(await isSecret(c.atlas.token), true);
+    });
+
+    it("treats an empty secret default as unset", () => {
+      useMocks("dev", { repoURL: REPO, atlasToken: "", repoToken: "", repoSshPrivateKey: "" });
+      const c = loadStackConfig();
+      assert.strictEqual(c.atlas.token, undefined);
+      assert.strictEqual(c.repoCredentials, undefined);
+    });
+
+    it("fails before any resource exists when repoURL is missing", () => {
+      useMocks("dev", {});
+      assert.throws(() => loadStackConfig(), /Config 'atlas-gitops:repoURL' is not set/);
+    });
+  });
+
+  describe("bad input", () => {
+    const cases: { name: string; raw: RawConfig; message: string }[] = [
+      {
+        name: "rejects a missing repoURL",
+        raw: {},
+        message:
+          "Config 'atlas-gitops:repoURL' is not set — the stack needs the manifests repository Argo CD tracks. " +
+          "Set it with: pulumi config set --stack dev repoURL https://github.com/org/manifests",
+      },
+      {
+        name: "rejects a repoURL over plain http",
+        raw: { repoURL: "http://github.com/org/manifests" },
+        message:
+          "Config 'atlas-gitops:repoURL' is 'http://github.com/org/manifests' — expected an https://, ssh:// or " +
+          "git:// URL, or user@host:path. Set it with: pulumi config set --stack dev repoURL https://github.com/org/manifests",
+      },
+      {
+        name: "rejects a repoURL that is not a URL",
+        raw: { repoURL: "github.com/org/manifests" },
+        message: "Config 'atlas-gitops:repoURL' is 'github.com/org/manifests' — expected an https://",
+      },
+      {
+        name: "rejects an empty targetRevision",
+        raw: { repoURL: REPO, targetRevision: "" },
+        message:
+          "Config 'atlas-gitops:targetRevision' is '' — expected a branch, tag or commit (HEAD tracks the default " +
+          "branch). Set it with: pulumi config set --stack dev targetRevision main",
+      },
+      {
+        name: "rejects an absolute path",
+        raw: { repoURL: REPO, path: "/manifests" },
+        message:
+          "Config 'atlas-gitops:path' is '/manifests' — expected a path relative to the repository root that stays " +
+          "inside it (no leading / or ..). Set it with: pulumi config set --stack dev path manifests",
+      },
+      {
+        name: "rejects a path that climbs out with ..",
+        raw: { repoURL: REPO, path: "overlays/../../etc" },
+        message: "Config 'atlas-gitops:path' is 'overlays/../../etc' — expected a path relative",
+      },
+      {
+        name: "rejects a namespace that is not a Kubernetes name",
+        raw: { repoURL: REPO, appNamespace: "My_App" },
+        message:
+          "Config 'atlas-gitops:appNamespace' is 'My_App' — expected a Kubernetes name: lowercase letters, digits " +
+          "and '-', at most 63 characters. Set it with: pulumi config set --stack dev appNamespace myapp",
+      },
+      {
+        name: "rejects a namespace longer than 63 characters",
+        raw: { repoURL: REPO, argocdNamespace: "a".repeat(64) },
+        message: `Config 'atlas-gitops:argocdNamespace' is '${"a".repeat(64)}' — expected a Kubernetes name`,
+      },
+      {
+        name: "rejects a Secret name that is not a Kubernetes name",
+        raw: { repoURL: REPO, dbSecretName: "DB credentials" },
+        message:
+          "Config 'atlas-gitops:dbSecretName' is 'DB credentials' — expected a Kubernetes object name: lowercase " +
+          "letters, digits, '-' and '.', at most 253 characters. Set it with: pulumi config set --stack dev " +
+          "dbSecretName db-credentials",
+      },
+      {
+        name: "rejects port 0",
+        raw: { repoURL: REPO, dbPort: "0" },
+        message:
+          "Config 'atlas-gitops:dbPort' is '0' — expected a port number from 1 to 65535. Set it with: pulumi " +
+          "config set --stack dev dbPort 3306",
+      },
+      {
+        name: "rejects a port above 65535",
+        raw: { repoURL: REPO, dbPort: "65536" },
+        message: "Config 'atlas-gitops:dbPort' is '65536' — expected a port number from 1 to 65535",
+      },
+      {
+        name: "rejects a port that is not a number",
+        raw: { repoURL: REPO, dbPort: "mysql" },
+        message: "Config 'atlas-gitops:dbPort' is 'mysql' — expected a port number from 1 to 65535",
+      },
+      {
+        name: "rejects an unknown engine",
+        raw: { repoURL: REPO, dbEngine: "oracle" },
+        message:
+          "Config 'atlas-gitops:dbEngine' is 'oracle' — expected one of mysql, postgres. Set it with: pulumi " +
+          "config set --stack dev dbEngine postgres",
+      },
+      {
+        name: "rejects a chart version range",
+        raw: { repoURL: REPO, argocdChartVersion: "^10.1.1" },
+        message:
+          "Config 'atlas-gitops:argocdChartVersion' is '^10.1.1' — expected an exact chart version such as " +
+          "1.2.3 (no ranges, no 'latest'). Set it with: pulumi config set --stack dev argocdChartVersion 10.1.1",
+      },
+      {
+        name: "rejects 'latest' as a chart version",
+        raw: { repoURL: REPO, atlasOperatorChartVersion: "latest" },
+        message:
+          "Config 'atlas-gitops:atlasOperatorChartVersion' is 'latest' — expected an exact chart version",
+      },
+      {
+        name: "rejects a chart version without a patch number",
+        raw: { repoURL: REPO, atlasOperatorChartVersion: "0.7" },
+        message: "Config 'atlas-gitops:atlasOperatorChartVersion' is '0.7' — expected an exact chart version",
+      },
+      {
+        name: "rejects a boolean that is not true or false",
+        raw: { repoURL: REPO, syncPrune: "yes" },
+        message:
+          "Config 'atlas-gitops:syncPrune' is 'yes' — expected true or false. Set it with: pulumi config set " +
+          "--stack dev syncPrune true",
+      },
+      {
+        name: "rejects an application namespace the cluster owns",
+        raw: { repoURL: REPO, appNamespace: "kube-system" },
+        message:
+          "Config 'atlas-gitops:appNamespace' is 'kube-system' — expected a namespace of the application's own",
+      },
+      {
+        name: "rejects an application namespace shared with Argo CD",
+        raw: { repoURL: REPO, appNamespace: "argocd" },
+        message:
+          "Config 'atlas-gitops:argocdNamespace' is 'argocd' — expected a namespace of its own, but " +
+          "'atlas-gitops:appNamespace' uses it too",
+      },
+      {
+        name: "rejects a negative password rotation",
+        raw: { repoURL: REPO, dbPasswordRotation: "-1" },
+        message: "Config 'atlas-gitops:dbPasswordRotation' is '-1' — expected a whole number",
+      },
+      {
+        name: "rejects postgres on MySQL's port",
+        raw: { repoURL: REPO, dbEngine: "postgres" },
+        message:
+          "Config 'atlas-gitops:dbPort' is '3306' — expected PostgreSQL's port (usually 5432) with dbEngine " +
+          "postgres. Set it with: pulumi config set --stack dev dbPort 5432",
+      },
+      {
+        name: "rejects a repository username without a token",
+        raw: { repoURL: REPO, repoUsername: "git" },
+        message:
+          "Config 'atlas-gitops:repoToken' is not set, but 'atlas-gitops:repoUsername' is 'git' — an HTTPS " +
+          "login needs both. Set it with: pulumi config set --secret --stack dev repoToken <token>",
+      },
+    ];
+
+    for (const c of cases) {
+      it(c.name, () => {
+        const problems = problemsOf(c.raw);
+        assert.ok(
+          problems.some((p) => p.startsWith(c.message)),
+          `expected a problem starting with:\n  ${c.message}\ngot:\n  ${problems.join("\n  ")}`,
+        );
+      });
+    }
+
+    it("reports every problem at once", () => {
+      const problems = problemsOf({ repoURL: "nope", dbPort: "0", dbEngine: "oracle", path: "/x" });
+      assert.deepStrictEqual(
+        problems.map((p) => p.split("'")[1]),
+        ["atlas-gitops:repoURL", "atlas-gitops:path", "atlas-gitops:dbEngine", "atlas-gitops:dbPort"],
+      );
+    });
+
+    it("names a bad secret without showing its value", () => {
+      const token = "ghp_not-a-real-token-but-secret";
+      const problems = problemsOf({
+        repoURL: "git@github.com:org/manifests.git",
+        repoUsername: "git",
+        repoToken: token,
+      });
+      assert.deepStrictEqual(problems, [
+        "Config 'atlas-gitops:repoToken' is set — expected an https:// repoURL for a username and token. Set it " +
+          "with: pulumi config set --secret --stack dev repoToken <token>",
+      ]);
+      assert.ok(!problems.join("").includes(token));
+    });
+
+    it("rejects an SSH key for an https repoURL without showing the key", () => {
+      const problems = problemsOf({
+        repoURL: REPO,
+        repoSshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----",
+      });
+      assert.strictEqual(problems.length, 1);
+      assert.match(problems[0], /^Config 'atlas-gitops:repoSshPrivateKey' is set — expected an ssh:\/\//);
+      assert.ok(!problems[0].includes("BEGIN"));
+    });
+
+    it("rejects both an SSH key and an HTTPS token", () => {
+      const problems = problemsOf({
+        repoURL: REPO,
+        repoUsername: "u",
+        repoToken: "t",
+        repoSshPrivateKey: "k",
+      });
+      assert.match(
+        problems[0],
+        /^Config 'atlas-gitops:repoSshPrivateKey' is set — expected either an SSH key or/,
+      );
+    });
+
+    it("names the stack in the command that fixes it", () => {
+      assert.match(problemsOf({}, "prod")[0], /pulumi config set --stack prod repoURL /);
+    });
+  });
+
+  describe("accepted input", () => {
+    for (const url of [
+      "https://github.com/org/manifests",
+      "https://gitlab.example.com/group/sub/manifests.git",
+      "ssh://git@github.com/org/manifests.git",
+      "git@github.com:org/manifests.git",
+      "git://example.com/manifests",
+    ]) {
+      it(`accepts the repoURL ${url}`, () => {
+        assert.strictEqual(parseStackConfig({ repoURL: url }, "dev").source.repoURL, url);
+      });
+    }
+
+    it("reads HTTPS repository credentials as username plus a secret token", async () => {
+      const c = parseStackConfig({ repoURL: REPO, repoUsername: "bot", repoToken: "t0ken" }, "dev");
+      assert.ok(c.repoCredentials?.kind === "https");
+      assert.strictEqual(c.repoCredentials.username, "bot");
+      assert.strictEqual(await resolve(c.repoCredentials.token), "t0ken");
+      assert.strictEqual(await isSecret(c.repoCredentials.token), true);
+    });
+
+    it("reads an SSH key for an scp-style repoURL", async () => {
+      const c = parseStackConfig({ repoURL: "git@github.com:org/m.git", repoSshPrivateKey: "KEY" }, "dev");
+      assert.ok(c.repoCredentials?.kind === "ssh");
+      assert.strictEqual(await isSecret(c.repoCredentials.sshPrivateKey), true);
+    });
+
+    it("accepts postgres on its own port", () => {
+      const c = parseStackConfig(
+        { repoURL: REPO, dbEngine: "postgres", dbPort: "5432", dbHost: "postgres" },
+        "dev",
+      );
+      assert.strictEqual(c.database.engine, "postgres");
+      assert.strictEqual(c.database.port, 5432);
+    });
+
+    it("accepts '.' as the repository root", () => {
+      assert.strictEqual(parseStackConfig({ repoURL: REPO, path: "." }, "dev").source.path, ".");
+    });
+  });
 });

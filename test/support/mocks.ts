@@ -5,9 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export interface Registration {
-    readonly type: string;
-    readonly name: string;
-    readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 /** Fixed "generated" values, so tests can look for them where they must not appear. */
@@ -16,89 +16,118 @@ export const MOCK_BCRYPT_HASH = "$2a$10$mockbcrypthashmockbcrypthashmockbcryptha
 
 const registrations: Registration[] = [];
 
+// How the SDK serializes a secret value across the mock boundary (a signature key next to the value).
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Replaces serialized secrets with their values, so tests compare inputs as they were written. */
+function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value !== "object" || value === null) return value;
+  const record = value as Record<string, unknown>;
+  if (record[SECRET_SIG] === SECRET_SIG_VALUE) return unwrapSecrets(record.value);
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, unwrapSecrets(v)]));
+}
+
 const mocks: pulumi.runtime.Mocks = {
-    newResource(args: pulumi.runtime.MockResourceArgs) {
-        registrations.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const state = { ...args.inputs };
-        if (args.type === "random:index/randomPassword:RandomPassword") {
-            state.result = MOCK_PASSWORD;
-            state.bcryptHash = MOCK_BCRYPT_HASH;
-        }
-        if (args.type === "kubernetes:helm.sh/v3:Release") {
-            state.status = { namespace: args.inputs.namespace, status: "deployed" };
-        }
-        return { id: `${args.name}-id`, state };
-    },
-    call(args: pulumi.runtime.MockCallArgs) {
-        return args.inputs;
-    },
+  newResource(args: pulumi.runtime.MockResourceArgs) {
+    const inputs = unwrapSecrets(args.inputs) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    registrations.push({ type: args.type, name: args.name, inputs });
+    // The state keeps the serialized secrets, so Outputs built from secret inputs stay secret.
+    const state = { ...args.inputs };
+    if (args.type === "random:index/randomPassword:RandomPassword") {
+      state.result = MOCK_PASSWORD;
+      state.bcryptHash = MOCK_BCRYPT_HASH;
+    }
+    if (args.type === "kubernetes:helm.sh/v3:Release") {
+      state.status = { namespace: inputs.namespace, status: "deployed" };
+    }
+    return { id: `${args.name}-id`, state };
+  },
+  call(args: pulumi.runtime.MockCallArgs) {
+    return args.inputs;
+  },
 };
 
 /**
- * Points the Pulumi runtime at the mocks for one stack, with the given config (keys without the project prefix),
- * and forgets earlier registrations.
+ * Points the Pulumi runtime at the mocks for one stack, with the given config (keys without the project prefix).
+ * Registrations are kept: tests look them up by logical names of their own, or by a mark (registeredSince).
  */
-export function useMocks(stack = "test", config: Record<string, string> = {}, secretKeys: string[] = []): void {
-    registrations.length = 0;
-    void pulumi.runtime.setMocks(mocks, "atlas-gitops", stack, false);
-    pulumi.runtime.setAllConfig(
-        Object.fromEntries(Object.entries(config).map(([k, v]) => [`atlas-gitops:${k}`, v])),
-        secretKeys.map((k) => `atlas-gitops:${k}`),
-    );
+export function useMocks(
+  stack = "test",
+  config: Record<string, string> = {},
+  secretKeys: string[] = [],
+): void {
+  void pulumi.runtime.setMocks(mocks, "atlas-gitops", stack, false);
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(Object.entries(config).map(([k, v]) => [`atlas-gitops:${k}`, v])),
+    secretKeys.map((k) => `atlas-gitops:${k}`),
+  );
 }
 
 useMocks();
 
 /** Resolves an Output (or plain value) in a test. */
 export function resolve<T>(value: pulumi.Input<T> | undefined): Promise<T | undefined> {
-    return new Promise((done) => pulumi.output(value).apply((v) => done(v as T)));
+  return new Promise((done) => pulumi.output(value).apply((v) => done(v as T)));
 }
 
 /** Whether an Output carries the secret mark. */
 export function isSecret(value: unknown): Promise<boolean> {
-    return pulumi.Output.isInstance(value) ? pulumi.isSecret(value) : Promise.resolve(false);
+  return pulumi.Output.isInstance(value) ? pulumi.isSecret(value) : Promise.resolve(false);
 }
 
 /** Waits until every registration started so far has reached the mocks. */
 async function settle(): Promise<void> {
-    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
 }
 
 export async function registered(): Promise<Registration[]> {
-    await settle();
-    return [...registrations];
+  await settle();
+  return [...registrations];
+}
+
+/** A mark for registeredSince: how many registrations there are now. */
+export function mark(): number {
+  return registrations.length;
+}
+
+/** The registrations made after a mark, e.g. by one evaluation of the whole program. */
+export async function registeredSince(start: number): Promise<Registration[]> {
+  await settle();
+  return registrations.slice(start);
 }
 
 /** The one registration of a type and logical name; fails the test if there is none or more than one. */
 export async function find(type: string, name: string): Promise<Registration> {
-    const matches = (await registered()).filter((r) => r.type === type && r.name === name);
-    if (matches.length !== 1) {
-        const seen = registrations.map((r) => `${r.type} ${r.name}`).join("\n  ");
-        throw new Error(`expected one ${type} '${name}', found ${matches.length}; registered:\n  ${seen}`);
-    }
-    return matches[0];
+  const matches = (await registered()).filter((r) => r.type === type && r.name === name);
+  if (matches.length !== 1) {
+    const seen = registrations.map((r) => `${r.type} ${r.name}`).join("\n  ");
+    throw new Error(`expected one ${type} '${name}', found ${matches.length}; registered:\n  ${seen}`);
+  }
+  return matches[0];
 }
 
 /** Records the resource options of every child of a component, keyed by logical name. */
 export function optionsRecorder(): {
-    transformation: pulumi.ResourceTransformation;
-    options: Map<string, pulumi.ResourceOptions>;
+  transformation: pulumi.ResourceTransformation;
+  options: Map<string, pulumi.ResourceOptions>;
 } {
-    const options = new Map<string, pulumi.ResourceOptions>();
-    return {
-        options,
-        transformation: (args) => {
-            options.set(args.name, args.opts);
-            return undefined;
-        },
-    };
+  const options = new Map<string, pulumi.ResourceOptions>();
+  return {
+    options,
+    transformation: (args) => {
+      options.set(args.name, args.opts);
+      return undefined;
+    },
+  };
 }
 
 export const TYPES = {
-    namespace: "kubernetes:core/v1:Namespace",
-    secret: "kubernetes:core/v1:Secret",
-    release: "kubernetes:helm.sh/v3:Release",
-    password: "random:index/randomPassword:RandomPassword",
-    application: "kubernetes:argoproj.io/v1alpha1:Application",
-    appProject: "kubernetes:argoproj.io/v1alpha1:AppProject",
+  namespace: "kubernetes:core/v1:Namespace",
+  secret: "kubernetes:core/v1:Secret",
+  release: "kubernetes:helm.sh/v3:Release",
+  password: "random:index/randomPassword:RandomPassword",
+  application: "kubernetes:argoproj.io/v1alpha1:Application",
+  appProject: "kubernetes:argoproj.io/v1alpha1:AppProject",
 } as const;

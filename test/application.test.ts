@@ -1,0 +1,185 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
+import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
+import { find, isSecret, optionsRecorder, registered, TYPES } from "./support/mocks";
+import {
+  ApplicationSettings,
+  applicationManifest,
+  appProjectManifest,
+  GitOpsApplication,
+  repositorySecretData,
+} from "../components/application";
+
+const settings: ApplicationSettings = {
+  name: "shop",
+  argocdNamespace: "argocd",
+  namespace: "shop",
+  source: { repoURL: "https://github.com/org/manifests", targetRevision: "v1.2.0", path: "overlays/prod" },
+};
+
+describe("GitOpsApplication", () => {
+  describe("applicationManifest", () => {
+    it("tracks the configured source and deploys into the stack's namespace through its own project", () => {
+      assert.deepStrictEqual(applicationManifest(settings), {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Application",
+        metadata: {
+          name: "shop",
+          namespace: "argocd",
+          finalizers: ["resources-finalizer.argocd.argoproj.io"],
+        },
+        spec: {
+          project: "shop",
+          source: {
+            repoURL: "https://github.com/org/manifests",
+            targetRevision: "v1.2.0",
+            path: "overlays/prod",
+          },
+          destination: { server: "https://kubernetes.default.svc", namespace: "shop" },
+          syncPolicy: {
+            automated: { prune: true, selfHeal: true },
+            retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
+            syncOptions: ["CreateNamespace=true"],
+          },
+        },
+      });
+    });
+
+    it("passes Argo CD's Application CRD schema", () => {
+      new Application(applicationManifest(settings)).validate();
+      new Application(
+        applicationManifest({ ...settings, automated: false, cascadeDelete: false }),
+      ).validate();
+    });
+
+    it("drops the cascade-deletion finalizer when cascadeDelete is off", () => {
+      assert.deepStrictEqual(
+        applicationManifest({ ...settings, cascadeDelete: false }).metadata?.finalizers,
+        [],
+      );
+    });
+
+    it("syncs by hand only when automated sync is off", () => {
+      const policy = applicationManifest({ ...settings, automated: false, prune: true }).spec.syncPolicy;
+      assert.strictEqual(policy?.automated, undefined);
+      assert.deepStrictEqual(policy?.syncOptions, ["CreateNamespace=true"]);
+    });
+
+    it("switches prune and self-heal independently", () => {
+      const policy = applicationManifest({ ...settings, prune: false, selfHeal: true }).spec.syncPolicy;
+      assert.deepStrictEqual(policy?.automated, { prune: false, selfHeal: true });
+    });
+  });
+
+  describe("appProjectManifest", () => {
+    const project = appProjectManifest(settings);
+
+    it("allows only the configured repository, namespace and the Namespace kind", () => {
+      assert.deepStrictEqual(project, {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "AppProject",
+        metadata: { name: "shop", namespace: "argocd" },
+        spec: {
+          description: "Deploys https://github.com/org/manifests into namespace shop",
+          sourceRepos: ["https://github.com/org/manifests"],
+          destinations: [{ server: "https://kubernetes.default.svc", namespace: "shop" }],
+          clusterResourceWhitelist: [{ group: "", kind: "Namespace" }],
+        },
+      });
+    });
+
+    it("passes Argo CD's AppProject CRD schema", () => {
+      new AppProject(project).validate();
+    });
+
+    it("is the project the Application names", () => {
+      assert.strictEqual(applicationManifest(settings).spec.project, project.metadata?.name);
+    });
+  });
+
+  describe("repositorySecretData", () => {
+    it("scopes HTTPS credentials to the repoURL and the stack's project", () => {
+      const token = pulumi.secret("t");
+      assert.deepStrictEqual(
+        repositorySecretData("https://h/r", "shop", { kind: "https", username: "bot", token }),
+        { type: "git", url: "https://h/r", project: "shop", username: "bot", password: token },
+      );
+    });
+
+    it("scopes an SSH key to the repoURL and the stack's project", () => {
+      const sshPrivateKey = pulumi.secret("k");
+      assert.deepStrictEqual(repositorySecretData("git@h:r", "shop", { kind: "ssh", sshPrivateKey }), {
+        type: "git",
+        url: "git@h:r",
+        project: "shop",
+        sshPrivateKey,
+      });
+    });
+  });
+
+  describe("component with private repository credentials", () => {
+    const recorder = optionsRecorder();
+    let app: GitOpsApplication;
+    before(() => {
+      app = new GitOpsApplication(
+        "private",
+        {
+          ...settings,
+          name: "private",
+          repoCredentials: { kind: "https", username: "bot", token: pulumi.secret("ghp_x") },
+        },
+        { transformations: [recorder.transformation] },
+      );
+    });
+
+    it("registers the AppProject and the Application with the rendered specs", async () => {
+      const project = await find(TYPES.appProject, "private-project");
+      assert.deepStrictEqual(project.inputs.spec, appProjectManifest({ ...settings, name: "private" }).spec);
+      const application = await find(TYPES.application, "private-application");
+      assert.deepStrictEqual(
+        application.inputs.spec,
+        applicationManifest({ ...settings, name: "private" }).spec,
+      );
+      assert.deepStrictEqual(application.inputs.metadata.finalizers, [
+        "resources-finalizer.argocd.argoproj.io",
+      ]);
+    });
+
+    it("creates a repository Secret labelled for Argo CD in Argo CD's namespace, its data secret", async () => {
+      const secret = await find(TYPES.secret, "private-repository");
+      assert.deepStrictEqual(secret.inputs.metadata, {
+        name: "private-repository",
+        namespace: "argocd",
+        labels: { "argocd.argoproj.io/secret-type": "repository" },
+      });
+      assert.deepStrictEqual(secret.inputs.stringData, {
+        type: "git",
+        url: "https://github.com/org/manifests",
+        project: "private",
+        username: "bot",
+        password: "ghp_x",
+      });
+      assert.ok(app.repositorySecret);
+      assert.strictEqual(await isSecret(app.repositorySecret.stringData), true);
+    });
+
+    it("creates the Application after its project and credentials", () => {
+      const dependsOn = recorder.options.get("private-application")?.dependsOn as pulumi.Resource[];
+      assert.strictEqual(dependsOn.length, 2);
+      assert.ok(dependsOn.includes(app.repositorySecret as pulumi.Resource));
+    });
+  });
+
+  describe("component for a public repository", () => {
+    before(() => {
+      new GitOpsApplication("public", { ...settings, name: "public" });
+    });
+
+    it("creates no repository Secret", async () => {
+      const names = (await registered()).map((r) => r.name);
+      assert.ok(names.includes("public-application"));
+      assert.ok(!names.includes("public-repository"));
+    });
+  });
+});
