@@ -24,6 +24,7 @@ const KINDS = ["AtlasSchema", "AtlasMigration"] as const;
 type Kind = (typeof KINDS)[number];
 
 const SCRIPTS_DIR = path.join(__dirname, "..", "components", "health-checks");
+const SHARED_BODY = path.join(SCRIPTS_DIR, "shared", "atlas-status.lua");
 const FIXTURES_DIR = path.join(__dirname, "fixtures", "atlas-health");
 
 /** Every Ready=False failure reason the operator sets at v0.7.37 (internal/controller/*.go). */
@@ -604,11 +605,17 @@ describe("atlasHealthChecks()", () => {
     ]);
   });
 
-  it("returns each file's script unchanged", () => {
+  it("composes each kind's file with the shared body into one script that defines KIND once", () => {
     const checks = atlasHealthChecks();
+    const shared = fs.readFileSync(SHARED_BODY, "utf8");
     for (const kind of KINDS) {
-      const file = path.join(SCRIPTS_DIR, `db.atlasgo.io_${kind}.lua`);
-      assert.equal(checks[scriptKey(kind)], fs.readFileSync(file, "utf8"));
+      const script = checks[scriptKey(kind)];
+      const kindFile = fs.readFileSync(path.join(SCRIPTS_DIR, `db.atlasgo.io_${kind}.lua`), "utf8");
+      assert.ok(script.startsWith(kindFile), `${kind}'s script does not start with its kind file`);
+      assert.ok(script.includes(shared), `${kind}'s script lacks the shared body`);
+      assert.equal(script, `${kindFile}\n${shared}`);
+      const kindDefinitions = script.match(/^[ \t]*local[ \t]+KIND\b.*$/gm) ?? [];
+      assert.deepEqual(kindDefinitions, [`local KIND = "${kind}"`], `${kind} must define KIND exactly once`);
     }
   });
 });
