@@ -1,0 +1,2 @@
+-- Modify "users" table
+ALTER TABLE `users` ADD COLUMN `created_at` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP;
