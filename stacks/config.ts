@@ -3,7 +3,7 @@
  * resource is registered, so bad input fails with one message that names every problem and how to fix it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, ConfigKey, DEFAULTS, PROJECT, SECRET_KEYS } from "./defaults";
+import { CONFIG_KEYS, ConfigKey, PROJECT } from "./defaults";
 import * as check from "./validate";
 
 export type DatabaseEngine = "mysql" | "postgres";
@@ -135,4 +135,3 @@ export function parseStackConfig(raw: RawConfig, stack: string): StackConfig {
   return config;
 }
 
-export { DEFAULTS, SECRET_KEYS };
