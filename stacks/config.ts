@@ -134,4 +134,3 @@ export function parseStackConfig(raw: RawConfig, stack: string): StackConfig {
   if (problems.length > 0) throw new StackConfigError(problems);
   return config;
 }
-
