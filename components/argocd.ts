@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ARGOCD_CHART_VERSION } from "../stacks/defaults";
-import { guardRailOptions, mergeValues } from "./common";
+import { componentNamespace, guardRailOptions, mergeValues } from "./common";
 
 export const ARGOCD_CHART = "argo-cd";
 export const ARGOCD_CHART_REPO = "https://argoproj.github.io/argo-helm";
@@ -63,11 +63,7 @@ export class ArgoCd extends pulumi.ComponentResource {
     super("atlas-gitops:argocd:ArgoCd", name, {}, opts);
     const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
 
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: args.namespace } },
-      guarded,
-    );
+    const namespace = componentNamespace(this, name, args.namespace, args.protect ?? false);
 
     // Generated once and kept in state (encrypted); it changes only if this resource is replaced.
     const password = new random.RandomPassword(

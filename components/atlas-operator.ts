@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
 import { ATLAS_OPERATOR_CHART_VERSION } from "../stacks/defaults";
-import { guardRailOptions, mergeValues } from "./common";
+import { componentNamespace, guardRailOptions, mergeValues } from "./common";
 
 export const ATLAS_OPERATOR_CHART = "oci://ghcr.io/ariga/charts/atlas-operator";
 export const ATLAS_OPERATOR_RELEASE_NAME = "atlas-operator";
@@ -48,11 +48,7 @@ export class AtlasOperator extends pulumi.ComponentResource {
     super("atlas-gitops:atlas-operator:AtlasOperator", name, {}, opts);
     const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
 
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: args.namespace } },
-      guarded,
-    );
+    const namespace = componentNamespace(this, name, args.namespace, args.protect ?? false);
 
     if (args.atlasToken !== undefined) {
       this.tokenSecret = new kx.Secret(

@@ -1,4 +1,5 @@
 /** Small pure helpers the components share. */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 /** Argo CD's name for the cluster it runs in. */
@@ -10,6 +11,20 @@ export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
  */
 export function guardRailOptions(protect: boolean): pulumi.CustomResourceOptions {
   return protect ? { protect: true } : {};
+}
+
+/** The namespace a component installs into (logical name `<name>-namespace`), guarded like the component. */
+export function componentNamespace(
+  parent: pulumi.Resource,
+  name: string,
+  namespace: string,
+  protect: boolean,
+): k8s.core.v1.Namespace {
+  return new k8s.core.v1.Namespace(
+    `${name}-namespace`,
+    { metadata: { name: namespace } },
+    { parent, ...guardRailOptions(protect) },
+  );
 }
 
 type Values = Record<string, unknown>;

@@ -1,10 +1,9 @@
 /** The application's namespace and a generated database password, stored in a Secret the manifests reference. */
-import * as k8s from "@pulumi/kubernetes";
 import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { DatabaseEngine } from "../stacks/config";
-import { guardRailOptions } from "./common";
+import { componentNamespace, guardRailOptions } from "./common";
 
 /** The keys of the credentials Secret; manifests reference them with secretKeyRef / urlFrom.secretKeyRef. */
 export const CREDENTIAL_KEYS = ["username", "password", "host", "port", "database", "url"] as const;
@@ -51,11 +50,7 @@ export class DatabaseCredentials extends pulumi.ComponentResource {
     super("atlas-gitops:database-credentials:DatabaseCredentials", name, {}, opts);
     const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
 
-    const namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: args.namespace } },
-      guarded,
-    );
+    const namespace = componentNamespace(this, name, args.namespace, args.protect ?? false);
 
     // The password stays the same across updates: the keeper changes only when rotation is asked for.
     const password = new random.RandomPassword(
