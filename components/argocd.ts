@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ARGOCD_CHART_VERSION } from "../stacks/defaults";
-import { componentNamespace, guardRailOptions, mergeValues } from "./common";
+import { componentNamespace, guardRailOptions, mergeValues, RELEASE_SETTINGS } from "./common";
 
 export const ARGOCD_CHART = "argo-cd";
 export const ARGOCD_CHART_REPO = "https://argoproj.github.io/argo-helm";
@@ -63,7 +63,7 @@ export class ArgoCd extends pulumi.ComponentResource {
     super("atlas-gitops:argocd:ArgoCd", name, {}, opts);
     const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
 
-    const namespace = componentNamespace(this, name, args.namespace, args.protect ?? false);
+    const namespace = componentNamespace(name, args.namespace, guarded);
 
     // Generated once and kept in state (encrypted); it changes only if this resource is replaced.
     const password = new random.RandomPassword(
@@ -89,9 +89,7 @@ export class ArgoCd extends pulumi.ComponentResource {
         version: args.chartVersion ?? ARGOCD_CHART_VERSION,
         repositoryOpts: { repo: ARGOCD_CHART_REPO },
         namespace: namespace.metadata.name,
-        createNamespace: false,
-        cleanupOnFail: true,
-        timeout: 600,
+        ...RELEASE_SETTINGS,
         values: mergeValues(values, args.values),
       },
       { ...guarded, dependsOn: [namespace] },

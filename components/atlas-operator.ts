@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
 import { ATLAS_OPERATOR_CHART_VERSION } from "../stacks/defaults";
-import { componentNamespace, guardRailOptions, mergeValues } from "./common";
+import { componentNamespace, guardRailOptions, mergeValues, RELEASE_SETTINGS } from "./common";
 
 export const ATLAS_OPERATOR_CHART = "oci://ghcr.io/ariga/charts/atlas-operator";
 export const ATLAS_OPERATOR_RELEASE_NAME = "atlas-operator";
@@ -48,7 +48,7 @@ export class AtlasOperator extends pulumi.ComponentResource {
     super("atlas-gitops:atlas-operator:AtlasOperator", name, {}, opts);
     const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
 
-    const namespace = componentNamespace(this, name, args.namespace, args.protect ?? false);
+    const namespace = componentNamespace(name, args.namespace, guarded);
 
     if (args.atlasToken !== undefined) {
       this.tokenSecret = new kx.Secret(
@@ -68,9 +68,7 @@ export class AtlasOperator extends pulumi.ComponentResource {
         chart: ATLAS_OPERATOR_CHART,
         version: args.chartVersion ?? ATLAS_OPERATOR_CHART_VERSION,
         namespace: namespace.metadata.name,
-        createNamespace: false,
-        cleanupOnFail: true,
-        timeout: 600,
+        ...RELEASE_SETTINGS,
         values: mergeValues(
           atlasOperatorValues({
             prewarmDevDB: args.prewarmDevDB ?? true,

@@ -13,19 +13,20 @@ export function guardRailOptions(protect: boolean): pulumi.CustomResourceOptions
   return protect ? { protect: true } : {};
 }
 
-/** The namespace a component installs into (logical name `<name>-namespace`), guarded like the component. */
+/** The namespace a component installs into (logical name `<name>-namespace`), with the component's guard rails. */
 export function componentNamespace(
-  parent: pulumi.Resource,
   name: string,
   namespace: string,
-  protect: boolean,
+  opts: pulumi.CustomResourceOptions,
 ): k8s.core.v1.Namespace {
-  return new k8s.core.v1.Namespace(
-    `${name}-namespace`,
-    { metadata: { name: namespace } },
-    { parent, ...guardRailOptions(protect) },
-  );
+  return new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: namespace } }, opts);
 }
+
+/**
+ * How both charts are installed: into a namespace this program created, rolled back on a failed install, and
+ * given ten minutes, since the first install pulls every image.
+ */
+export const RELEASE_SETTINGS = { createNamespace: false, cleanupOnFail: true, timeout: 600 } as const;
 
 type Values = Record<string, unknown>;
 

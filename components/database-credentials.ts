@@ -50,7 +50,7 @@ export class DatabaseCredentials extends pulumi.ComponentResource {
     super("atlas-gitops:database-credentials:DatabaseCredentials", name, {}, opts);
     const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
 
-    const namespace = componentNamespace(this, name, args.namespace, args.protect ?? false);
+    const namespace = componentNamespace(name, args.namespace, guarded);
 
     // The password stays the same across updates: the keeper changes only when rotation is asked for.
     const password = new random.RandomPassword(
