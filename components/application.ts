@@ -1,14 +1,12 @@
 /**
- * The stack's Argo CD Application, fenced in by an AppProject of its own, plus the credentials for a private
- * manifests repository.
+ * The documents of one application in Argo CD: its Application, the AppProject that fences it in, and the data of
+ * the repository Secret for a private manifests repository. Pure functions; HostedApp registers them.
  */
-import * as k8s from "@pulumi/kubernetes";
-import * as kx from "@pulumi/kubernetesx";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 // Typed with the models generated from Argo CD's CRDs, so a misspelt or misplaced field fails the type-check.
 import type { IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import type { IAppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
-import type { RepoCredentials } from "../stacks/config";
+import type { RepoCredentials } from "../stacks/types";
 import { IN_CLUSTER_SERVER } from "./common";
 
 export const ARGOCD_API_VERSION = "argoproj.io/v1alpha1";
@@ -38,11 +36,8 @@ export interface ApplicationSettings {
   readonly selfHeal?: boolean;
   /** Deleting the Application deletes what it deployed. Defaults to true; prod turns it off. */
   readonly cascadeDelete?: boolean;
-}
-
-export interface GitOpsApplicationArgs extends ApplicationSettings {
-  /** Credentials for a private repoURL. Defaults to none (a public repository). */
-  readonly repoCredentials?: RepoCredentials;
+  /** Annotations on the Application, such as the wait and notification subscriptions. Defaults to none. */
+  readonly annotations?: Record<string, string>;
 }
 
 /** The AppProject: this stack's repoURL only, its namespace only, and no cluster-scoped kind but Namespace. */
@@ -71,6 +66,9 @@ export function applicationManifest(s: ApplicationSettings): IApplication {
       name: s.name,
       namespace: s.argocdNamespace,
       finalizers: (s.cascadeDelete ?? true) ? [CASCADE_FINALIZER] : [],
+      ...(s.annotations !== undefined && Object.keys(s.annotations).length > 0
+        ? { annotations: s.annotations }
+        : {}),
     },
     spec: {
       project: s.name,
@@ -95,43 +93,4 @@ export function repositorySecretData(
   return credentials.kind === "https"
     ? { ...common, username: credentials.username, password: credentials.token }
     : { ...common, sshPrivateKey: credentials.sshPrivateKey };
-}
-
-export class GitOpsApplication extends pulumi.ComponentResource {
-  public readonly applicationName: pulumi.Output<string>;
-  public readonly projectName: pulumi.Output<string>;
-  public readonly repositorySecret?: kx.Secret;
-
-  constructor(name: string, args: GitOpsApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("atlas-gitops:application:GitOpsApplication", name, {}, opts);
-
-    const project = new k8s.apiextensions.CustomResource(`${name}-project`, appProjectManifest(args), {
-      parent: this,
-    });
-
-    if (args.repoCredentials !== undefined) {
-      this.repositorySecret = new kx.Secret(
-        `${name}-repository`,
-        {
-          metadata: {
-            name: `${args.name}-repository`,
-            namespace: args.argocdNamespace,
-            labels: { [REPOSITORY_SECRET_LABEL]: "repository" },
-          },
-          stringData: repositorySecretData(args.source.repoURL, args.name, args.repoCredentials),
-        },
-        { parent: this },
-      );
-    }
-
-    const application = new k8s.apiextensions.CustomResource(
-      `${name}-application`,
-      applicationManifest(args),
-      { parent: this, dependsOn: this.repositorySecret ? [project, this.repositorySecret] : [project] },
-    );
-
-    this.applicationName = application.metadata.name;
-    this.projectName = project.metadata.name;
-    this.registerOutputs({ applicationName: this.applicationName, projectName: this.projectName });
-  }
 }

@@ -14,6 +14,8 @@ export const ARGOCD_RELEASE_NAME = "argocd";
  * the password on every helm upgrade and log every admin session out on each `pulumi up` that changes a value.
  */
 export const ADMIN_PASSWORD_MTIME = "2024-01-01T00:00:00Z";
+/** argocd-cmd-params-cm key for the application controller's --persist-resource-health (false by default in v3). */
+export const PERSIST_RESOURCE_HEALTH = "controller.resource.health.persist";
 
 export interface ArgoCdArgs {
   /** Namespace for Argo CD; created by this component. */
@@ -45,6 +47,9 @@ export function argoCdValues(input: ArgoCdValuesInput): Record<string, unknown> 
     configs: {
       // argocd-cm belongs to the chart; our entries go in through its values, never a second ConfigMap.
       cm: { "admin.enabled": input.adminEnabled, ...input.cmEntries },
+      // Argo CD v3 keeps each resource's health out of the Application unless told to persist it; the
+      // notifications and `kubectl get application -o yaml` need it there to show the operator's message.
+      params: { [PERSIST_RESOURCE_HEALTH]: true },
       secret: {
         argocdServerAdminPassword: pulumi.secret(input.adminPasswordHash),
         argocdServerAdminPasswordMtime: ADMIN_PASSWORD_MTIME,

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
 import { ATLAS_OPERATOR_CHART_VERSION } from "../stacks/defaults";
+import { atlasOperatorRbacValues, chartServiceAccountName } from "./atlas-operator-rbac";
 import { componentNamespace, guardRailOptions, mergeValues, RELEASE_SETTINGS } from "./common";
 
 export const ATLAS_OPERATOR_CHART = "oci://ghcr.io/ariga/charts/atlas-operator";
@@ -16,6 +17,13 @@ export interface AtlasOperatorArgs {
   readonly namespace: string;
   /** atlas-operator chart version. Defaults to 0.7.37, the version this project is tested against. */
   readonly chartVersion?: string;
+  /**
+   * The namespaces the operator serves: it watches only these, and HostedApp grants it Roles there. Required
+   * (at least one) unless clusterWide.
+   */
+  readonly watchNamespaces: readonly string[];
+  /** Watch and act in every namespace through the chart's own ClusterRole. Defaults to false. */
+  readonly clusterWide?: boolean;
   /** Keep dev-database pods around between runs (faster plans, more pods). Defaults to true, as the chart does. */
   readonly prewarmDevDB?: boolean;
   /** Atlas Cloud token. Defaults to none: the operator then runs without Atlas Cloud features. */
@@ -43,6 +51,8 @@ export class AtlasOperator extends pulumi.ComponentResource {
   public readonly release: k8s.helm.v3.Release;
   /** The Secret holding ATLAS_TOKEN; undefined when no token is configured. */
   public readonly tokenSecret?: kx.Secret;
+  /** The chart's ServiceAccount for the operator, in `namespace`; namespaced Roles bind it. */
+  public readonly serviceAccountName: string;
 
   constructor(name: string, args: AtlasOperatorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atlas-gitops:atlas-operator:AtlasOperator", name, {}, opts);
@@ -61,6 +71,21 @@ export class AtlasOperator extends pulumi.ComponentResource {
       );
     }
 
+    const values = mergeValues(
+      mergeValues(
+        atlasOperatorValues({
+          prewarmDevDB: args.prewarmDevDB ?? true,
+          tokenRef: this.tokenSecret?.asEnvValue(ATLAS_TOKEN_KEY),
+        }),
+        atlasOperatorRbacValues({
+          mode: args.clusterWide ? "cluster" : "namespaced",
+          namespaces: args.watchNamespaces,
+        }),
+      ),
+      args.values,
+    );
+    this.serviceAccountName = chartServiceAccountName(ATLAS_OPERATOR_RELEASE_NAME, values);
+
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
@@ -69,13 +94,7 @@ export class AtlasOperator extends pulumi.ComponentResource {
         version: args.chartVersion ?? ATLAS_OPERATOR_CHART_VERSION,
         namespace: namespace.metadata.name,
         ...RELEASE_SETTINGS,
-        values: mergeValues(
-          atlasOperatorValues({
-            prewarmDevDB: args.prewarmDevDB ?? true,
-            tokenRef: this.tokenSecret?.asEnvValue(ATLAS_TOKEN_KEY),
-          }),
-          args.values,
-        ),
+        values,
       },
       { ...guarded, dependsOn: this.tokenSecret ? [namespace, this.tokenSecret] : [namespace] },
     );

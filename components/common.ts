@@ -23,10 +23,26 @@ export function componentNamespace(
 }
 
 /**
- * How both charts are installed: into a namespace this program created, rolled back on a failed install, and
- * given ten minutes, since the first install pulls every image.
+ * How both charts are installed. Read in pulumi-kubernetes provider/pkg/provider/helm_release.go
+ * (`helmCreate`, `helmUpdate`) and helm v3.20.2 pkg/action (install.go and upgrade.go, `failRelease`):
+ * - into the namespace this program created, not one Helm would create and leave behind (createNamespace);
+ * - atomically: a failed first install is uninstalled, so `pulumi up` fails with nothing recorded and the next
+ *   run installs again; a failed upgrade is rolled back to the last deployed revision, the update fails, and the
+ *   next run tries it again;
+ * - deleting what a failed upgrade created before that rollback (cleanupOnFail; Helm's install has no such
+ *   option, so it acts on upgrades only);
+ * - with ten minutes for each Helm wait, since the first install pulls every image (a failed upgrade can take
+ *   twice that: its own wait, then the rollback's);
+ * - keeping ten revisions, like the helm CLI; the provider's default keeps every one, each with the values.
+ * No skipAwait: Helm waits until the workloads are ready, so whatever depends on a release finds it running.
  */
-export const RELEASE_SETTINGS = { createNamespace: false, cleanupOnFail: true, timeout: 600 } as const;
+export const RELEASE_SETTINGS = {
+  createNamespace: false,
+  atomic: true,
+  cleanupOnFail: true,
+  timeout: 600,
+  maxHistory: 10,
+} as const;
 
 type Values = Record<string, unknown>;
 

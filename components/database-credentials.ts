@@ -1,28 +1,9 @@
-/** The application's namespace and a generated database password, stored in a Secret the manifests reference. */
-import * as kx from "@pulumi/kubernetesx";
+/** The data of an application's database credentials Secret, which its manifests reference. Pure functions. */
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
-import type { DatabaseEngine } from "../stacks/config";
-import { componentNamespace, guardRailOptions } from "./common";
+import type { DatabaseConfig, DatabaseEngine } from "../stacks/types";
 
 /** The keys of the credentials Secret; manifests reference them with secretKeyRef / urlFrom.secretKeyRef. */
 export const CREDENTIAL_KEYS = ["username", "password", "host", "port", "database", "url"] as const;
-
-export interface DatabaseCredentialsArgs {
-  /** The application namespace; created by this component, since the Secret must exist before the first sync. */
-  readonly namespace: string;
-  /** Name of the Secret; the manifests reference it by this name. */
-  readonly secretName: string;
-  readonly engine: DatabaseEngine;
-  readonly host: string;
-  readonly port: number;
-  readonly database: string;
-  readonly user: string;
-  /** Bump to generate a new password; any other value keeps the current one. Defaults to 0. */
-  readonly passwordRotation?: number;
-  /** Protect the namespace and Secret from `pulumi destroy`. Defaults to false. */
-  readonly protect?: boolean;
-}
 
 /** The database URL in the form the Atlas operator reads from `url`. */
 export function databaseUrl(input: {
@@ -41,43 +22,27 @@ export function databaseUrl(input: {
     : `mysql://${auth}@${address}`;
 }
 
-export class DatabaseCredentials extends pulumi.ComponentResource {
-  public readonly namespace: pulumi.Output<string>;
-  public readonly secretName: pulumi.Output<string>;
-  public readonly secret: kx.Secret;
-
-  constructor(name: string, args: DatabaseCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("atlas-gitops:database-credentials:DatabaseCredentials", name, {}, opts);
-    const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
-
-    const namespace = componentNamespace(name, args.namespace, guarded);
-
-    // The password stays the same across updates: the keeper changes only when rotation is asked for.
-    const password = new random.RandomPassword(
-      `${name}-password`,
-      { length: 32, special: false, keepers: { rotation: String(args.passwordRotation ?? 0) } },
-      { parent: this },
-    );
-
-    const url = password.result.apply((p) => databaseUrl({ ...args, password: p }));
-    this.secret = new kx.Secret(
-      `${name}-secret`,
-      {
-        metadata: { name: args.secretName, namespace: namespace.metadata.name },
-        stringData: {
-          username: args.user,
-          password: pulumi.secret(password.result),
-          host: args.host,
-          port: String(args.port),
-          database: args.database,
-          url: pulumi.secret(url),
-        },
-      },
-      { ...guarded, dependsOn: [namespace] },
-    );
-
-    this.namespace = namespace.metadata.name;
-    this.secretName = this.secret.metadata.name;
-    this.registerOutputs({ namespace: this.namespace, secretName: this.secretName });
-  }
+/** The Secret's data: connection details in plain, the password and the URL that embeds it marked secret. */
+export function credentialsData(
+  db: DatabaseConfig,
+  password: pulumi.Output<string>,
+): Record<(typeof CREDENTIAL_KEYS)[number], pulumi.Input<string>> {
+  const url = password.apply((p) =>
+    databaseUrl({
+      engine: db.engine,
+      user: db.user,
+      password: p,
+      host: db.host,
+      port: db.port,
+      database: db.name,
+    }),
+  );
+  return {
+    username: db.user,
+    password: pulumi.secret(password),
+    host: db.host,
+    port: String(db.port),
+    database: db.name,
+    url: pulumi.secret(url),
+  };
 }

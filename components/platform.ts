@@ -1,24 +1,23 @@
-/** The whole platform for one stack: Argo CD, the Atlas operator, the credentials and the Application, in order. */
+/** The whole platform for one stack: Argo CD and the Atlas operator side by side, then every hosted application. */
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../stacks/config";
-import { GitOpsApplication } from "./application";
+import type { StackConfig } from "../stacks/types";
 import { ArgoCd } from "./argocd";
 import { AtlasOperator } from "./atlas-operator";
-import { DatabaseCredentials } from "./database-credentials";
 import { atlasHealthChecks } from "./health-checks";
+import { HostedApp } from "./hosted-app";
 
 export class AtlasGitOps extends pulumi.ComponentResource {
   public readonly argocd: ArgoCd;
   public readonly atlasOperator: AtlasOperator;
-  public readonly credentials: DatabaseCredentials;
-  public readonly application: GitOpsApplication;
+  /** One per application, in the order the stack lists them. */
+  public readonly apps: HostedApp[];
 
   constructor(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions) {
     super("atlas-gitops:platform:AtlasGitOps", name, {}, opts);
     const protect = config.protectResources;
 
-    // Each layer waits for the one before it, so a failed install stops before the next one starts, and the
-    // Application comes last: when Argo CD first syncs it, the health checks, the operator and the Secret exist.
+    // Argo CD and the operator need nothing from each other, so both Helm installs run at once: the first
+    // `pulumi up` waits for one install, not two in a row.
     this.argocd = new ArgoCd(
       "argocd",
       {
@@ -38,41 +37,35 @@ export class AtlasGitOps extends pulumi.ComponentResource {
         chartVersion: config.atlas.chartVersion,
         prewarmDevDB: config.atlas.prewarmDevDB,
         atlasToken: config.atlas.token,
+        watchNamespaces: config.applications.map((a) => a.namespace),
+        clusterWide: config.atlas.clusterWide,
         protect,
       },
-      { parent: this, dependsOn: [this.argocd] },
+      { parent: this },
     );
+    const operatorAccess = config.atlas.clusterWide
+      ? undefined
+      : { namespace: config.atlas.namespace, serviceAccount: this.atlasOperator.serviceAccountName };
 
-    this.credentials = new DatabaseCredentials(
-      "db-credentials",
-      {
-        namespace: config.app.namespace,
-        secretName: config.database.secretName,
-        engine: config.database.engine,
-        host: config.database.host,
-        port: config.database.port,
-        database: config.database.name,
-        user: config.database.user,
-        passwordRotation: config.database.passwordRotation,
-        protect,
-      },
-      { parent: this, dependsOn: [this.atlasOperator] },
-    );
-
-    this.application = new GitOpsApplication(
-      "app",
-      {
-        name: config.app.name,
-        argocdNamespace: config.argocd.namespace,
-        namespace: config.app.namespace,
-        source: config.source,
-        automated: config.app.automated,
-        prune: config.app.prune,
-        selfHeal: config.app.selfHeal,
-        cascadeDelete: config.app.cascadeDelete,
-        repoCredentials: config.repoCredentials,
-      },
-      { parent: this, dependsOn: [this.argocd, this.atlasOperator, this.credentials] },
+    // No dependsOn on the component: it would hold back its namespace and credentials too. Inside, only the
+    // AppProject, the repository Secret and the Application wait for the platform: Argo CD's first sync of an
+    // Application needs the Atlas health checks in argocd-cm (or AtlasSchema turns Healthy before it is applied),
+    // the operator's CRDs (or the AtlasSchema cannot be applied) and its Role in the namespace, and the
+    // credentials Secret.
+    this.apps = config.applications.map(
+      (app) =>
+        new HostedApp(
+          app.name,
+          {
+            app,
+            argocdNamespace: config.argocd.namespace,
+            repoCredentials: config.repoCredentials,
+            platform: [this.argocd, this.atlasOperator],
+            operatorAccess,
+            protect,
+          },
+          { parent: this },
+        ),
     );
 
     this.registerOutputs({});

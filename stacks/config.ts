@@ -3,53 +3,18 @@
  * resource is registered, so bad input fails with one message that names every problem and how to fix it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, ConfigKey, PROJECT } from "./defaults";
+import { parseApplications, StackWide } from "./applications";
+import { CONFIG_KEYS, ConfigKey, KEY_SPECS, PROJECT } from "./defaults";
 import * as check from "./validate";
+import type { RepoCredentials, StackConfig } from "./types";
 
-export type DatabaseEngine = "mysql" | "postgres";
+export type { AppConfig, DatabaseEngine, RepoCredentials, StackConfig } from "./types";
 
-export interface StackConfig {
-  readonly stack: string;
-  /** Mirrors Application.spec.source. */
-  readonly source: { readonly repoURL: string; readonly targetRevision: string; readonly path: string };
-  readonly app: {
-    readonly name: string;
-    readonly namespace: string;
-    readonly automated: boolean;
-    readonly prune: boolean;
-    readonly selfHeal: boolean;
-    readonly cascadeDelete: boolean;
-  };
-  readonly argocd: {
-    readonly namespace: string;
-    readonly chartVersion: string;
-    readonly adminEnabled: boolean;
-  };
-  readonly atlas: {
-    readonly namespace: string;
-    readonly chartVersion: string;
-    readonly prewarmDevDB: boolean;
-    readonly token?: pulumi.Output<string>;
-  };
-  readonly database: {
-    readonly engine: DatabaseEngine;
-    readonly host: string;
-    readonly port: number;
-    readonly name: string;
-    readonly user: string;
-    readonly secretName: string;
-    readonly passwordRotation: number;
-  };
-  readonly repoCredentials?: RepoCredentials;
-  readonly protectResources: boolean;
-}
-
-export type RepoCredentials =
-  | { readonly kind: "https"; readonly username: string; readonly token: pulumi.Output<string> }
-  | { readonly kind: "ssh"; readonly sshPrivateKey: pulumi.Output<string> };
-
-/** Raw values as the Pulumi engine hands them over: strings, or undefined when unset. */
-export type RawConfig = Partial<Record<ConfigKey, string>>;
+/**
+ * Raw values as the Pulumi engine hands them over: strings (a structured key as JSON text), or undefined. Keys of
+ * the project's namespace that the program does not know may be present too; they are reported.
+ */
+export type RawConfig = Partial<Record<ConfigKey, string>> & Readonly<Record<string, string | undefined>>;
 
 /** Thrown for bad stack config. A RunError, so Pulumi prints the message without a stack trace. */
 export class StackConfigError extends pulumi.RunError {
@@ -62,75 +27,164 @@ export class StackConfigError extends pulumi.RunError {
   }
 }
 
-/** Reads every key of this project from the running stack's config. */
+/**
+ * Which keys the CLI decrypted for this run. The Node SDK keeps them in PULUMI_CONFIG_SECRET_KEYS and answers
+ * through `runtime.isConfigSecret` (sdk/nodejs/runtime/config.ts), which is exported at run time but left out of
+ * the typings; a test holds that contract for the pinned SDK.
+ */
+export function isEncrypted(key: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  if (typeof runtime.isConfigSecret !== "function") {
+    throw new Error("@pulumi/pulumi no longer exports runtime.isConfigSecret; see stacks/config.ts");
+  }
+  return runtime.isConfigSecret(`${PROJECT}:${key}`);
+}
+
+/**
+ * Reads every key of this project's namespace from the running stack's config, known or not: the CLI checks only
+ * the keys Pulumi.yaml declares, so a misspelt key reaches the program and must be reported here.
+ */
 export function readRawConfig(): RawConfig {
-  const raw: RawConfig = {};
-  for (const key of CONFIG_KEYS) {
-    // runtime.getConfig rather than Config.get: it reads secret keys without the "use getSecret" warning.
-    // The value is wrapped in pulumi.secret() in parseStackConfig and never printed.
-    const value = pulumi.runtime.getConfig(`${PROJECT}:${key}`);
-    if (value !== undefined) raw[key] = value;
+  const raw: Record<string, string> = {};
+  // runtime.allConfig rather than Config.get: it reads secret keys without the "use getSecret" warning. Secret
+  // values are wrapped in pulumi.secret() in parseStackConfig and never printed.
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (fullKey.startsWith(`${PROJECT}:`)) raw[fullKey.slice(PROJECT.length + 1)] = value;
   }
   return raw;
 }
 
 /** Reads and validates the running stack's config. Call it before creating any resource. */
 export function loadStackConfig(): StackConfig {
-  return parseStackConfig(readRawConfig(), pulumi.getStack());
+  const encrypted = new Set(CONFIG_KEYS.filter(isEncrypted));
+  return parseStackConfig(readRawConfig(), pulumi.getStack(), encrypted);
 }
 
-/** Validates raw config, applies defaults and returns a plain object; throws StackConfigError on bad input. */
-export function parseStackConfig(raw: RawConfig, stack: string): StackConfig {
-  const problems: string[] = [];
-  const v = check.validator(raw, stack, problems);
-
-  const repoURL = v.repoURL("repoURL");
-  const appNamespace = v.dnsLabel("appNamespace");
-  const argocdNamespace = v.dnsLabel("argocdNamespace");
-  const atlasNamespace = v.dnsLabel("atlasOperatorNamespace");
-  v.distinctNamespaces({ appNamespace, argocdNamespace, atlasOperatorNamespace: atlasNamespace });
-
-  const secret = (key: ConfigKey) => {
+/**
+ * Validates raw config, applies defaults and returns a plain object; throws StackConfigError on bad input.
+ * `encrypted` names the keys the stack holds encrypted (set with --secret).
+ */
+export function parseStackConfig(
+  raw: RawConfig,
+  stack: string,
+  encrypted: ReadonlySet<string> = new Set(),
+): StackConfig {
+  const problems = new check.Problems(stack);
+  const field = (key: ConfigKey): check.Field => {
+    const spec = KEY_SPECS[key];
     const value = raw[key];
-    return value === undefined || value === "" ? undefined : pulumi.secret(value);
+    return {
+      key,
+      value: value ?? spec.default ?? "",
+      isSet: value !== undefined,
+      example: spec.example,
+      secret: "secret" in spec && spec.secret,
+    };
   };
-  const repoCredentials = v.repoCredentials(repoURL, secret("repoToken"), secret("repoSshPrivateKey"));
 
+  const secret = (key: ConfigKey): pulumi.Output<string> | undefined => {
+    const value = raw[key];
+    if (value === undefined || value === "") return undefined;
+    if (!encrypted.has(key)) {
+      problems.add(
+        `Config '${PROJECT}:${key}' is set in plaintext — a credential must be encrypted, since ` +
+          `Pulumi.${stack}.yaml is usually committed (treat it as leaked and rotate it if it was). Remove it ` +
+          `with: pulumi config rm --stack ${stack} ${key}; set it with: ${problems.command(field(key))}`,
+      );
+    }
+    return pulumi.secret(value);
+  };
+
+  for (const key of Object.keys(raw).filter((k) => !(CONFIG_KEYS as string[]).includes(k))) {
+    const near = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase());
+    problems.add(
+      `Config '${PROJECT}:${key}' is set — expected one of this project's keys (Pulumi.yaml lists them)` +
+        `${near === undefined ? "" : `; did you mean '${near}'?`} Remove it with: pulumi config rm --stack ${stack} ${key}`,
+    );
+  }
+
+  const argocdNamespace = check.dnsLabel(problems, field("argocdNamespace"));
+  const atlasNamespace = check.dnsLabel(problems, field("atlasOperatorNamespace"));
+  const stackWide: StackWide = {
+    repoURL: check.repoURL(problems, field("repoURL")),
+    targetRevision: check.revision(problems, field("targetRevision")),
+    syncAutomated: check.boolean(problems, field("syncAutomated")),
+    syncPrune: check.boolean(problems, field("syncPrune")),
+    syncSelfHeal: check.boolean(problems, field("syncSelfHeal")),
+    cascadeDelete: check.boolean(problems, field("cascadeDelete")),
+    waitForSync: check.boolean(problems, field("waitForSync")),
+    waitTimeout: check.timeoutSeconds(problems, field("waitTimeout")),
+  };
+  const applications = parseApplications(problems, {
+    field,
+    stackWide,
+    encrypted: encrypted.has("applications"),
+    platformNamespaces: [field("argocdNamespace"), field("atlasOperatorNamespace")],
+  });
+
+  const token = secret("repoToken");
+  const sshKey = secret("repoSshPrivateKey");
   const config: StackConfig = {
     stack,
-    source: { repoURL, targetRevision: v.revision("targetRevision"), path: v.repoPath("path") },
-    app: {
-      name: v.dnsLabel("appName"),
-      namespace: appNamespace,
-      automated: v.boolean("syncAutomated"),
-      prune: v.boolean("syncPrune"),
-      selfHeal: v.boolean("syncSelfHeal"),
-      cascadeDelete: v.boolean("cascadeDelete"),
-    },
     argocd: {
       namespace: argocdNamespace,
-      chartVersion: v.chartVersion("argocdChartVersion"),
-      adminEnabled: v.boolean("argocdAdminEnabled"),
+      chartVersion: check.chartVersion(problems, field("argocdChartVersion")),
+      adminEnabled: check.boolean(problems, field("argocdAdminEnabled")),
     },
     atlas: {
       namespace: atlasNamespace,
-      chartVersion: v.chartVersion("atlasOperatorChartVersion"),
-      prewarmDevDB: v.boolean("atlasPrewarmDevDB"),
+      chartVersion: check.chartVersion(problems, field("atlasOperatorChartVersion")),
+      prewarmDevDB: check.boolean(problems, field("atlasPrewarmDevDB")),
+      clusterWide: check.boolean(problems, field("atlasOperatorClusterWide")),
       token: secret("atlasToken"),
     },
-    database: {
-      engine: v.oneOf("dbEngine", ["mysql", "postgres"] as const),
-      host: v.hostname("dbHost"),
-      port: v.port("dbPort"),
-      name: v.identifier("dbName"),
-      user: v.identifier("dbUser"),
-      secretName: v.dnsSubdomain("dbSecretName"),
-      passwordRotation: v.counter("dbPasswordRotation"),
-    },
-    repoCredentials,
-    protectResources: v.boolean("protectResources"),
+    applications,
+    repoCredentials: repoCredentials(problems, field, applications, token, sshKey),
+    protectResources: check.boolean(problems, field("protectResources")),
   };
-  v.portFitsEngine(config.database.engine, config.database.port);
-  if (problems.length > 0) throw new StackConfigError(problems);
+  if (problems.list.length > 0) throw new StackConfigError(problems.list);
   return config;
+}
+
+/** HTTPS username + token, or an SSH key, matching every application's repoURL; never both, never half. */
+function repoCredentials(
+  problems: check.Problems,
+  field: (key: ConfigKey) => check.Field,
+  applications: StackConfig["applications"],
+  token: pulumi.Output<string> | undefined,
+  sshPrivateKey: pulumi.Output<string> | undefined,
+): RepoCredentials | undefined {
+  const username = field("repoUsername").value;
+  const urls = [...new Set(applications.map((a) => a.source.repoURL))];
+  const httpsURL = (url: string) => url.startsWith("https://");
+  if (sshPrivateKey !== undefined && (token !== undefined || username !== "")) {
+    problems.fail(
+      field("repoSshPrivateKey"),
+      "expected either an SSH key or an HTTPS username and token, not both",
+    );
+    return undefined;
+  }
+  if (sshPrivateKey !== undefined) {
+    if (urls.some(httpsURL)) {
+      problems.fail(
+        field("repoSshPrivateKey"),
+        "expected an ssh:// or user@host:path repoURL for an SSH key",
+      );
+    }
+    return { kind: "ssh", sshPrivateKey };
+  }
+  if (token === undefined && username === "") return undefined;
+  if (token === undefined) {
+    problems.add(
+      `Config '${PROJECT}:repoToken' is not set, but '${PROJECT}:repoUsername' is '${username}' — an HTTPS ` +
+        `login needs both. Set it with: ${problems.command(field("repoToken"))}`,
+    );
+    return undefined;
+  }
+  if (username === "")
+    problems.fail(field("repoUsername"), "expected the user name that goes with repoToken");
+  if (!urls.every(httpsURL)) {
+    problems.fail(field("repoToken"), "expected an https:// repoURL for a username and token");
+  }
+  return { kind: "https", username, token };
 }

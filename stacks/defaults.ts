@@ -8,9 +8,17 @@ export const PROJECT = "atlas-gitops";
 export const ARGOCD_CHART_VERSION = "10.1.1";
 /** The atlas-operator chart this project is tested against (ariga/atlas-operator, charts/atlas-operator). */
 export const ATLAS_OPERATOR_CHART_VERSION = "0.7.37";
+/**
+ * How long `pulumi up` waits for an Application by default: long enough for a first install to pull the database
+ * image, start it, plan and apply the schema with a dev database, and roll out the application.
+ */
+export const WAIT_TIMEOUT_SECONDS = 1200;
 
 interface KeySpec {
-  /** The default as the CLI hands it to the program (config values are strings); undefined means required. */
+  /**
+   * The default as the CLI hands it to the program (config values are strings). Undefined for repoURL, which
+   * is required, and for the optional secrets, which Pulumi.yaml must not declare (see Pulumi.yaml).
+   */
   readonly default?: string;
   /** A valid value, shown in the "Set it with" hint of an error message. */
   readonly example: string;
@@ -26,6 +34,8 @@ const KEYS = {
   syncAutomated: { default: "true", example: "true" },
   syncPrune: { default: "true", example: "true" },
   syncSelfHeal: { default: "true", example: "true" },
+  waitForSync: { default: "true", example: "false" },
+  waitTimeout: { default: String(WAIT_TIMEOUT_SECONDS), example: "1800" },
   cascadeDelete: { default: "true", example: "false" },
   protectResources: { default: "false", example: "true" },
   argocdNamespace: { default: "argocd", example: "argocd" },
@@ -34,7 +44,8 @@ const KEYS = {
   atlasOperatorNamespace: { default: "atlas-operator", example: "atlas-operator" },
   atlasOperatorChartVersion: { default: ATLAS_OPERATOR_CHART_VERSION, example: ATLAS_OPERATOR_CHART_VERSION },
   atlasPrewarmDevDB: { default: "true", example: "false" },
-  atlasToken: { default: "", example: "<token>", secret: true },
+  atlasOperatorClusterWide: { default: "false", example: "true" },
+  atlasToken: { example: "<token>", secret: true },
   dbEngine: { default: "mysql", example: "postgres" },
   dbHost: { default: "mysql", example: "mysql" },
   dbPort: { default: "3306", example: "3306" },
@@ -43,8 +54,9 @@ const KEYS = {
   dbSecretName: { default: "db-credentials", example: "db-credentials" },
   dbPasswordRotation: { default: "0", example: "1" },
   repoUsername: { default: "", example: "git" },
-  repoToken: { default: "", example: "<token>", secret: true },
-  repoSshPrivateKey: { default: "", example: "-- < ~/.ssh/deploy_key", secret: true },
+  repoToken: { example: "<token>", secret: true },
+  repoSshPrivateKey: { example: "-- < ~/.ssh/deploy_key", secret: true },
+  applications: { default: "[]", example: "--path 'applications[0].name' myapp" },
 } satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof KEYS;
@@ -53,9 +65,50 @@ export const CONFIG_KEYS = Object.keys(KEYS) as ConfigKey[];
 
 export const KEY_SPECS: Readonly<Record<ConfigKey, KeySpec>> = KEYS;
 
-/** Defaults as plain strings, exactly as Pulumi.yaml declares them. */
+export const SECRET_KEYS = CONFIG_KEYS.filter((k) => KEY_SPECS[k].secret === true);
+
+/** Defaults as the CLI hands them to the program, exactly as Pulumi.yaml declares them. */
 export const DEFAULTS = Object.fromEntries(
   CONFIG_KEYS.filter((k) => KEY_SPECS[k].default !== undefined).map((k) => [k, KEY_SPECS[k].default]),
-) as Readonly<Record<Exclude<ConfigKey, "repoURL">, string>>;
+) as Readonly<Partial<Record<ConfigKey, string>>>;
 
-export const SECRET_KEYS = CONFIG_KEYS.filter((k) => KEY_SPECS[k].secret === true);
+/**
+ * The keys of one `applications` item. `inherits` names the stack key an item falls back to; the others fall back
+ * to `default`, or to a default derived from the item (namespace: its name; dbHost and dbPort: its engine).
+ */
+interface ItemKeySpec {
+  readonly inherits?: ConfigKey;
+  readonly default?: string;
+  readonly example: string;
+}
+
+export const ITEM_KEYS = {
+  name: { example: "billing" },
+  namespace: { example: "billing" },
+  repoURL: { inherits: "repoURL", example: "https://github.com/org/manifests" },
+  targetRevision: { inherits: "targetRevision", example: "main" },
+  path: { default: "manifests", example: "billing/overlays/dev" },
+  syncAutomated: { inherits: "syncAutomated", example: "true" },
+  syncPrune: { inherits: "syncPrune", example: "true" },
+  syncSelfHeal: { inherits: "syncSelfHeal", example: "true" },
+  cascadeDelete: { inherits: "cascadeDelete", example: "false" },
+  waitForSync: { inherits: "waitForSync", example: "true" },
+  waitTimeout: { inherits: "waitTimeout", example: "1800" },
+  dbEngine: { default: "mysql", example: "postgres" },
+  dbHost: { example: "postgres" },
+  dbPort: { example: "5432" },
+  dbName: { default: "example", example: "billing" },
+  dbUser: { default: "root", example: "billing" },
+  dbSecretName: { default: "db-credentials", example: "db-credentials" },
+  dbPasswordRotation: { default: "0", example: "1" },
+} satisfies Record<string, ItemKeySpec>;
+
+export type ItemKey = keyof typeof ITEM_KEYS;
+export const ITEM_KEY_NAMES = Object.keys(ITEM_KEYS) as ItemKey[];
+export const ITEM_KEY_SPECS: Readonly<Record<ItemKey, ItemKeySpec>> = ITEM_KEYS;
+
+/** The default host and port of an item's database, by engine: the names the example manifests give them. */
+export const ENGINE_DEFAULTS = {
+  mysql: { host: "mysql", port: "3306" },
+  postgres: { host: "postgres", port: "5432" },
+} as const;

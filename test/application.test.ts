@@ -2,12 +2,10 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
-import { find, isSecret, optionsRecorder, registered, TYPES } from "./support/mocks";
 import {
   ApplicationSettings,
   applicationManifest,
   appProjectManifest,
-  GitOpsApplication,
   repositorySecretData,
 } from "../components/application";
 
@@ -18,7 +16,7 @@ const settings: ApplicationSettings = {
   source: { repoURL: "https://github.com/org/manifests", targetRevision: "v1.2.0", path: "overlays/prod" },
 };
 
-describe("GitOpsApplication", () => {
+describe("Argo CD documents of an application", () => {
   describe("applicationManifest", () => {
     it("tracks the configured source and deploys into the stack's namespace through its own project", () => {
       assert.deepStrictEqual(applicationManifest(settings), {
@@ -64,6 +62,15 @@ describe("GitOpsApplication", () => {
       const policy = applicationManifest({ ...settings, automated: false, prune: true }).spec.syncPolicy;
       assert.strictEqual(policy?.automated, undefined);
       assert.deepStrictEqual(policy?.syncOptions, ["CreateNamespace=true"]);
+    });
+
+    it("carries the given annotations, and none when there are none", () => {
+      assert.deepStrictEqual(
+        applicationManifest({ ...settings, annotations: { "pulumi.com/timeoutSeconds": "60" } }).metadata
+          ?.annotations,
+        { "pulumi.com/timeoutSeconds": "60" },
+      );
+      assert.ok(!("annotations" in (applicationManifest({ ...settings, annotations: {} }).metadata ?? {})));
     });
 
     it("switches prune and self-heal independently", () => {
@@ -115,71 +122,6 @@ describe("GitOpsApplication", () => {
         project: "shop",
         sshPrivateKey,
       });
-    });
-  });
-
-  describe("component with private repository credentials", () => {
-    const recorder = optionsRecorder();
-    let app: GitOpsApplication;
-    before(() => {
-      app = new GitOpsApplication(
-        "private",
-        {
-          ...settings,
-          name: "private",
-          repoCredentials: { kind: "https", username: "bot", token: pulumi.secret("ghp_x") },
-        },
-        { transformations: [recorder.transformation] },
-      );
-    });
-
-    it("registers the AppProject and the Application with the rendered specs", async () => {
-      const project = await find(TYPES.appProject, "private-project");
-      assert.deepStrictEqual(project.inputs.spec, appProjectManifest({ ...settings, name: "private" }).spec);
-      const application = await find(TYPES.application, "private-application");
-      assert.deepStrictEqual(
-        application.inputs.spec,
-        applicationManifest({ ...settings, name: "private" }).spec,
-      );
-      assert.deepStrictEqual(application.inputs.metadata.finalizers, [
-        "resources-finalizer.argocd.argoproj.io",
-      ]);
-    });
-
-    it("creates a repository Secret labelled for Argo CD in Argo CD's namespace, its data secret", async () => {
-      const secret = await find(TYPES.secret, "private-repository");
-      assert.deepStrictEqual(secret.inputs.metadata, {
-        name: "private-repository",
-        namespace: "argocd",
-        labels: { "argocd.argoproj.io/secret-type": "repository" },
-      });
-      assert.deepStrictEqual(secret.inputs.stringData, {
-        type: "git",
-        url: "https://github.com/org/manifests",
-        project: "private",
-        username: "bot",
-        password: "ghp_x",
-      });
-      assert.ok(app.repositorySecret);
-      assert.strictEqual(await isSecret(app.repositorySecret.stringData), true);
-    });
-
-    it("creates the Application after its project and credentials", () => {
-      const dependsOn = recorder.options.get("private-application")?.dependsOn as pulumi.Resource[];
-      assert.strictEqual(dependsOn.length, 2);
-      assert.ok(dependsOn.includes(app.repositorySecret as pulumi.Resource));
-    });
-  });
-
-  describe("component for a public repository", () => {
-    before(() => {
-      new GitOpsApplication("public", { ...settings, name: "public" });
-    });
-
-    it("creates no repository Secret", async () => {
-      const names = (await registered()).map((r) => r.name);
-      assert.ok(names.includes("public-application"));
-      assert.ok(!names.includes("public-repository"));
     });
   });
 });

@@ -8,7 +8,14 @@ describe("ArgoCd", () => {
       cmEntries: { "resource.customizations.health.db.atlasgo.io_AtlasSchema": "return {}" },
       adminEnabled: false,
       adminPasswordHash: "$2a$10$hash",
-    }) as { crds: unknown; configs: { cm: Record<string, unknown>; secret: Record<string, unknown> } };
+    }) as {
+      crds: unknown;
+      configs: {
+        cm: Record<string, unknown>;
+        params: Record<string, unknown>;
+        secret: Record<string, unknown>;
+      };
+    };
 
     it("keeps Argo CD's CRDs when the chart is uninstalled", () => {
       assert.deepStrictEqual(values.crds, { keep: true });
@@ -19,6 +26,12 @@ describe("ArgoCd", () => {
         "admin.enabled": false,
         "resource.customizations.health.db.atlasgo.io_AtlasSchema": "return {}",
       });
+    });
+
+    it("persists each resource's health in the Application, which Argo CD v3 leaves out by default", () => {
+      // argo-cd chart 10.1.1 templates/argocd-configs/argocd-cmd-params-cm.yaml writes configs.params into
+      // argocd-cmd-params-cm; the application controller reads this key as --persist-resource-health.
+      assert.deepStrictEqual(values.configs.params, { "controller.resource.health.persist": true });
     });
 
     it("hands the admin password to the chart as a secret bcrypt hash with a pinned mtime", async () => {

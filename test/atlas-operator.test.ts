@@ -17,7 +17,12 @@ describe("AtlasOperator", () => {
     before(() => {
       operator = new AtlasOperator(
         "atlas",
-        { namespace: "atlas-system", prewarmDevDB: false, atlasToken: pulumi.secret("aci_token") },
+        {
+          namespace: "atlas-system",
+          prewarmDevDB: false,
+          atlasToken: pulumi.secret("aci_token"),
+          watchNamespaces: ["shop", "billing"],
+        },
         { transformations: [recorder.transformation] },
       );
     });
@@ -41,13 +46,23 @@ describe("AtlasOperator", () => {
 
     it("passes the token to the operator as ATLAS_TOKEN by secretKeyRef, never by value", async () => {
       const values = (await find(TYPES.release, "atlas-release")).inputs.values;
+      assert.deepStrictEqual(values.extraEnvs, [
+        { name: "ATLAS_TOKEN", valueFrom: { secretKeyRef: { name: "atlas-token", key: "ATLAS_TOKEN" } } },
+      ]);
+      assert.ok(!JSON.stringify(values).includes("aci_token"));
+    });
+
+    it("watches only the applications' namespaces, with the chart's ClusterRole off and its CRDs kept", async () => {
+      const values = (await find(TYPES.release, "atlas-release")).inputs.values;
       assert.deepStrictEqual(values, {
         prewarmDevDB: false,
-        extraEnvs: [
-          { name: "ATLAS_TOKEN", valueFrom: { secretKeyRef: { name: "atlas-token", key: "ATLAS_TOKEN" } } },
-        ],
+        extraEnvs: values.extraEnvs,
+        crds: { create: true },
+        serviceAccount: { create: true },
+        rbac: { create: false },
+        watchNamespaces: ["billing", "shop"],
       });
-      assert.ok(!JSON.stringify(values).includes("aci_token"));
+      assert.strictEqual(operator.serviceAccountName, "atlas-operator");
     });
 
     it("installs the release after the token Secret", () => {
@@ -60,16 +75,23 @@ describe("AtlasOperator", () => {
     });
   });
 
-  describe("without a token", () => {
+  describe("cluster-wide, without a token", () => {
     before(() => {
-      new AtlasOperator("plain", { namespace: "atlas-plain" });
+      new AtlasOperator("plain", { namespace: "atlas-plain", watchNamespaces: [], clusterWide: true });
     });
 
     it("creates no token Secret", async () => {
       const names = (await registered()).filter((r) => r.type === TYPES.secret).map((r) => r.name);
       assert.ok(!names.includes("plain-token"));
       const values = (await find(TYPES.release, "plain-release")).inputs.values;
-      assert.deepStrictEqual(values, { prewarmDevDB: true, extraEnvs: [] });
+      assert.deepStrictEqual(values, {
+        prewarmDevDB: true,
+        extraEnvs: [],
+        crds: { create: true },
+        serviceAccount: { create: true },
+        rbac: { create: true },
+        watchNamespaces: [],
+      });
     });
   });
 });

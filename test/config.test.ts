@@ -1,14 +1,24 @@
 import * as assert from "assert";
 import { isSecret, resolve, useMocks } from "./support/mocks";
-import { loadStackConfig, parseStackConfig, RawConfig, StackConfigError } from "../stacks/config";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  isEncrypted,
+  loadStackConfig,
+  parseStackConfig,
+  RawConfig,
+  StackConfigError,
+} from "../stacks/config";
 import { CONFIG_KEYS, DEFAULTS, KEY_SPECS, SECRET_KEYS } from "../stacks/defaults";
 import { effectiveStackConfig, readProjectFile, readStackFile } from "./support/stack-files";
 
 const REPO = "https://github.com/org/manifests";
 
-function problemsOf(raw: RawConfig, stack = "dev"): string[] {
+/** Secrets given to these tests count as set with --secret, unless a test says otherwise. */
+const ENCRYPTED = new Set<string>(SECRET_KEYS);
+
+function problemsOf(raw: RawConfig, stack = "dev", encrypted: ReadonlySet<string> = ENCRYPTED): string[] {
   try {
-    parseStackConfig(raw, stack);
+    parseStackConfig(raw, stack, encrypted);
   } catch (e) {
     assert.ok(e instanceof StackConfigError, `expected a StackConfigError, got ${String(e)}`);
     return e.problems;
@@ -20,21 +30,32 @@ describe("stack config", () => {
   describe("defaults", () => {
     it("fills every optional key with the documented default", () => {
       const c = parseStackConfig({ repoURL: REPO }, "dev");
-      assert.deepStrictEqual(c.source, { repoURL: REPO, targetRevision: "HEAD", path: "manifests" });
-      assert.deepStrictEqual(c.app, {
-        name: "myapp",
-        namespace: "myapp",
-        automated: true,
-        prune: true,
-        selfHeal: true,
-        cascadeDelete: true,
-      });
+      assert.strictEqual(c.applications.length, 1);
+      const [app] = c.applications;
+      assert.deepStrictEqual(app.source, { repoURL: REPO, targetRevision: "HEAD", path: "manifests" });
+      assert.deepStrictEqual(
+        { name: app.name, namespace: app.namespace, sync: app.sync, cascadeDelete: app.cascadeDelete },
+        {
+          name: "myapp",
+          namespace: "myapp",
+          sync: { automated: true, prune: true, selfHeal: true },
+          cascadeDelete: true,
+        },
+      );
+      assert.deepStrictEqual(app.wait, { enabled: true, timeoutSeconds: 1200 });
+      assert.strictEqual(app.keepsV01Urns, true);
       assert.deepStrictEqual(c.argocd, { namespace: "argocd", chartVersion: "10.1.1", adminEnabled: true });
       assert.deepStrictEqual(
         { ...c.atlas },
-        { namespace: "atlas-operator", chartVersion: "0.7.37", prewarmDevDB: true, token: undefined },
+        {
+          namespace: "atlas-operator",
+          chartVersion: "0.7.37",
+          prewarmDevDB: true,
+          clusterWide: false,
+          token: undefined,
+        },
       );
-      assert.deepStrictEqual(c.database, {
+      assert.deepStrictEqual(app.database, {
         engine: "mysql",
         host: "mysql",
         port: 3306,
@@ -47,30 +68,34 @@ describe("stack config", () => {
       assert.strictEqual(c.protectResources, false);
     });
 
-    it("declares every key in Pulumi.yaml with its type, description, default and secret flag", () => {
+    it("declares every key but the optional secrets in Pulumi.yaml, with type, description and default", () => {
       const declared = readProjectFile().config;
-      assert.deepStrictEqual(Object.keys(declared).sort(), [...CONFIG_KEYS].sort());
-      for (const key of CONFIG_KEYS) {
+      const declarable = CONFIG_KEYS.filter((k) => !SECRET_KEYS.includes(k));
+      assert.deepStrictEqual(Object.keys(declared).sort(), [...declarable].sort());
+      for (const key of declarable) {
         const spec = declared[key];
         assert.ok(spec.type && spec.description, `Pulumi.yaml: '${key}' needs a type and a description`);
         const expected = KEY_SPECS[key].default;
-        assert.strictEqual(
-          spec.default === undefined ? undefined : String(spec.default),
-          expected,
-          `Pulumi.yaml default of '${key}'`,
-        );
-        assert.strictEqual(
-          spec.secret === true,
-          SECRET_KEYS.includes(key),
-          `Pulumi.yaml secret flag of '${key}'`,
-        );
+        const declaredDefault =
+          spec.default === undefined
+            ? undefined
+            : typeof spec.default === "object"
+              ? JSON.stringify(spec.default)
+              : String(spec.default);
+        assert.strictEqual(declaredDefault, expected, `Pulumi.yaml default of '${key}'`);
+        assert.notStrictEqual(spec.secret, true, `Pulumi.yaml: '${key}' must not be declared secret`);
       }
     });
 
-    it("gives a project default for every key but repoURL", () => {
+    it("declares applications as a list of objects, so the CLI checks its shape", () => {
+      const spec = readProjectFile().config.applications as { type?: string; items?: { type?: string } };
+      assert.deepStrictEqual([spec.type, spec.items?.type], ["array", "object"]);
+    });
+
+    it("gives a project default for every key but repoURL and the optional secrets", () => {
       assert.deepStrictEqual(
         CONFIG_KEYS.filter((k) => !(k in DEFAULTS)),
-        ["repoURL"],
+        ["repoURL", ...SECRET_KEYS],
       );
     });
   });
@@ -91,19 +116,25 @@ describe("stack config", () => {
 
     it("points dev at the public demo repository's moving branch", () => {
       const c = parseStackConfig(effectiveStackConfig("dev"), "dev");
-      assert.deepStrictEqual(c.source, {
-        repoURL: "https://github.com/rotemtam/atlas-argocd-demo",
-        targetRevision: "master",
-        path: "manifests",
-      });
+      assert.deepStrictEqual(
+        c.applications.map((a) => a.source),
+        [
+          {
+            repoURL: "https://github.com/rotemtam/atlas-argocd-demo",
+            targetRevision: "master",
+            path: "manifests",
+          },
+        ],
+      );
       assert.strictEqual(c.protectResources, false);
-      assert.strictEqual(c.app.cascadeDelete, true);
+      assert.strictEqual(c.applications[0].cascadeDelete, true);
     });
 
     it("pins prod to a full commit, keeps its database on Application delete and protects its resources", () => {
       const c = parseStackConfig(effectiveStackConfig("prod"), "prod");
-      assert.match(c.source.targetRevision, /^[0-9a-f]{40}$/);
-      assert.strictEqual(c.app.cascadeDelete, false);
+      assert.strictEqual(c.applications.length, 1);
+      assert.match(c.applications[0].source.targetRevision, /^[0-9a-f]{40}$/);
+      assert.strictEqual(c.applications[0].cascadeDelete, false);
       assert.strictEqual(c.protectResources, true);
     });
   });
@@ -112,16 +143,42 @@ describe("stack config", () => {
     after(() => useMocks());
 
     it("reads the stack's config through pulumi.Config and wraps secrets", async () => {
+      // useMocks hands the secret keys to runtime.setAllConfig, as the CLI does through PULUMI_CONFIG_SECRET_KEYS.
       useMocks("staging", { repoURL: REPO, dbPort: "3307", atlasToken: "tok-123" }, ["atlasToken"]);
       const c = loadStackConfig();
       assert.strictEqual(c.stack, "staging");
-      assert.strictEqual(c.database.port, 3307);
+      assert.strictEqual(c.applications[0].database.port, 3307);
       assert.ok(c.atlas.token, "expected the Atlas token to be read");
       assert.strictEqual(await resolve(c.atlas.token), "tok-123");
       assert.strictEqual(await isSecret(c.atlas.token), true);
     });
 
-    it("treats an empty secret default as unset", () => {
+    it("rejects a credential the stack holds in plaintext, naming the key and the --secret command", () => {
+      useMocks("dev", { repoURL: REPO, atlasToken: "tok-plain" });
+      assert.throws(
+        () => loadStackConfig(),
+        (e: unknown) =>
+          e instanceof StackConfigError &&
+          e.problems.length === 1 &&
+          e.problems[0].startsWith(
+            "Config 'atlas-gitops:atlasToken' is set in plaintext — a credential must be encrypted, since " +
+              "Pulumi.dev.yaml is usually committed",
+          ) &&
+          e.problems[0].endsWith("set it with: pulumi config set --secret --stack dev atlasToken <token>") &&
+          !e.message.includes("tok-plain"),
+      );
+    });
+
+    it("learns which keys the CLI decrypted from the SDK's runtime.isConfigSecret", () => {
+      // sdk/nodejs/runtime/config.ts `isConfigSecret` reads PULUMI_CONFIG_SECRET_KEYS, which the Node language
+      // host sets from the stack's secure keys; it is exported at run time but not in the typings.
+      const runtime = pulumi.runtime as unknown as Record<string, unknown>;
+      assert.strictEqual(typeof runtime.isConfigSecret, "function");
+      useMocks("dev", { repoURL: REPO, atlasToken: "t" }, ["atlasToken"]);
+      assert.deepStrictEqual([isEncrypted("atlasToken"), isEncrypted("repoURL")], [true, false]);
+    });
+
+    it("treats an empty secret as unset", () => {
       useMocks("dev", { repoURL: REPO, atlasToken: "", repoToken: "", repoSshPrivateKey: "" });
       const c = loadStackConfig();
       assert.strictEqual(c.atlas.token, undefined);
@@ -253,8 +310,27 @@ describe("stack config", () => {
         name: "rejects an application namespace shared with Argo CD",
         raw: { repoURL: REPO, appNamespace: "argocd" },
         message:
-          "Config 'atlas-gitops:argocdNamespace' is 'argocd' — expected a namespace of its own, but " +
-          "'atlas-gitops:appNamespace' uses it too",
+          "Config 'atlas-gitops:appNamespace' is 'argocd' — expected a namespace of its own, but " +
+          "'atlas-gitops:argocdNamespace' uses it too. Set it with: pulumi config set --stack dev appNamespace myapp",
+      },
+      {
+        name: "rejects the operator sharing Argo CD's namespace",
+        raw: { repoURL: REPO, atlasOperatorNamespace: "argocd" },
+        message:
+          "Config 'atlas-gitops:atlasOperatorNamespace' is 'argocd' — expected a namespace of its own, but " +
+          "'atlas-gitops:argocdNamespace' uses it too",
+      },
+      {
+        name: "rejects a wait shorter than 30 seconds",
+        raw: { repoURL: REPO, waitTimeout: "10" },
+        message:
+          "Config 'atlas-gitops:waitTimeout' is '10' — expected a number of seconds from 30 to 86400. Set it " +
+          "with: pulumi config set --stack dev waitTimeout 1800",
+      },
+      {
+        name: "rejects a waitForSync that is not true or false",
+        raw: { repoURL: REPO, waitForSync: "always" },
+        message: "Config 'atlas-gitops:waitForSync' is 'always' — expected true or false",
       },
       {
         name: "rejects a negative password rotation",
@@ -289,10 +365,12 @@ describe("stack config", () => {
 
     it("reports every problem at once", () => {
       const problems = problemsOf({ repoURL: "nope", dbPort: "0", dbEngine: "oracle", path: "/x" });
-      assert.deepStrictEqual(
-        problems.map((p) => p.split("'")[1]),
-        ["atlas-gitops:repoURL", "atlas-gitops:path", "atlas-gitops:dbEngine", "atlas-gitops:dbPort"],
-      );
+      assert.deepStrictEqual(problems.map((p) => p.split("'")[1]).sort(), [
+        "atlas-gitops:dbEngine",
+        "atlas-gitops:dbPort",
+        "atlas-gitops:path",
+        "atlas-gitops:repoURL",
+      ]);
     });
 
     it("names a bad secret without showing its value", () => {
@@ -332,6 +410,13 @@ describe("stack config", () => {
       );
     });
 
+    it("rejects a misspelt key, which the CLI lets through because Pulumi.yaml does not declare it", () => {
+      assert.deepStrictEqual(problemsOf({ repoURL: REPO, repoUrl: REPO }), [
+        "Config 'atlas-gitops:repoUrl' is set — expected one of this project's keys (Pulumi.yaml lists them); " +
+          "did you mean 'repoURL'? Remove it with: pulumi config rm --stack dev repoUrl",
+      ]);
+    });
+
     it("names the stack in the command that fixes it", () => {
       assert.match(problemsOf({}, "prod")[0], /pulumi config set --stack prod repoURL /);
     });
@@ -346,12 +431,16 @@ describe("stack config", () => {
       "git://example.com/manifests",
     ]) {
       it(`accepts the repoURL ${url}`, () => {
-        assert.strictEqual(parseStackConfig({ repoURL: url }, "dev").source.repoURL, url);
+        assert.strictEqual(parseStackConfig({ repoURL: url }, "dev").applications[0].source.repoURL, url);
       });
     }
 
     it("reads HTTPS repository credentials as username plus a secret token", async () => {
-      const c = parseStackConfig({ repoURL: REPO, repoUsername: "bot", repoToken: "t0ken" }, "dev");
+      const c = parseStackConfig(
+        { repoURL: REPO, repoUsername: "bot", repoToken: "t0ken" },
+        "dev",
+        ENCRYPTED,
+      );
       assert.ok(c.repoCredentials?.kind === "https");
       assert.strictEqual(c.repoCredentials.username, "bot");
       assert.strictEqual(await resolve(c.repoCredentials.token), "t0ken");
@@ -359,7 +448,11 @@ describe("stack config", () => {
     });
 
     it("reads an SSH key for an scp-style repoURL", async () => {
-      const c = parseStackConfig({ repoURL: "git@github.com:org/m.git", repoSshPrivateKey: "KEY" }, "dev");
+      const c = parseStackConfig(
+        { repoURL: "git@github.com:org/m.git", repoSshPrivateKey: "KEY" },
+        "dev",
+        ENCRYPTED,
+      );
       assert.ok(c.repoCredentials?.kind === "ssh");
       assert.strictEqual(await isSecret(c.repoCredentials.sshPrivateKey), true);
     });
@@ -369,12 +462,15 @@ describe("stack config", () => {
         { repoURL: REPO, dbEngine: "postgres", dbPort: "5432", dbHost: "postgres" },
         "dev",
       );
-      assert.strictEqual(c.database.engine, "postgres");
-      assert.strictEqual(c.database.port, 5432);
+      assert.strictEqual(c.applications[0].database.engine, "postgres");
+      assert.strictEqual(c.applications[0].database.port, 5432);
     });
 
     it("accepts '.' as the repository root", () => {
-      assert.strictEqual(parseStackConfig({ repoURL: REPO, path: "." }, "dev").source.path, ".");
+      assert.strictEqual(
+        parseStackConfig({ repoURL: REPO, path: "." }, "dev").applications[0].source.path,
+        ".",
+      );
     });
   });
 });

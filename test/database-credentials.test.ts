@@ -1,8 +1,9 @@
 import * as assert from "assert";
-import { find, isSecret, MOCK_PASSWORD, optionsRecorder, TYPES } from "./support/mocks";
-import { CREDENTIAL_KEYS, DatabaseCredentials, databaseUrl } from "../components/database-credentials";
+import * as pulumi from "@pulumi/pulumi";
+import { isSecret, resolve } from "./support/mocks";
+import { CREDENTIAL_KEYS, credentialsData, databaseUrl } from "../components/database-credentials";
 
-describe("DatabaseCredentials", () => {
+describe("database credentials", () => {
   describe("databaseUrl", () => {
     it("builds a MySQL URL for the operator", () => {
       const url = databaseUrl({
@@ -41,60 +42,33 @@ describe("DatabaseCredentials", () => {
     });
   });
 
-  describe("component", () => {
-    const recorder = optionsRecorder();
-    let creds: DatabaseCredentials;
-    before(() => {
-      creds = new DatabaseCredentials(
-        "creds",
-        {
-          namespace: "shop",
-          secretName: "shop-db",
-          engine: "mysql",
-          host: "mysql",
-          port: 3306,
-          database: "example",
-          user: "root",
-          passwordRotation: 2,
-          protect: true,
-        },
-        { transformations: [recorder.transformation] },
+  describe("credentialsData", () => {
+    const db = {
+      engine: "postgres" as const,
+      host: "postgres",
+      port: 5432,
+      name: "billing",
+      user: "billing",
+      secretName: "db-credentials",
+      passwordRotation: 0,
+    };
+    const data = credentialsData(db, pulumi.output("pw"));
+
+    it("has exactly the keys the manifests reference", () => {
+      assert.deepStrictEqual(Object.keys(data).sort(), [...CREDENTIAL_KEYS].sort());
+    });
+
+    it("keeps connection details plain and marks the password and the URL secret", async () => {
+      assert.deepStrictEqual(
+        [data.username, data.host, data.port, data.database],
+        ["billing", "postgres", "5432", "billing"],
       );
-    });
-
-    it("creates the application namespace", async () => {
-      assert.deepStrictEqual((await find(TYPES.namespace, "creds-namespace")).inputs.metadata, {
-        name: "shop",
-      });
-    });
-
-    it("generates the password with a rotation keeper, so it changes only when rotation is asked for", async () => {
-      const password = await find(TYPES.password, "creds-password");
-      assert.deepStrictEqual(password.inputs, { length: 32, special: false, keepers: { rotation: "2" } });
-    });
-
-    it("stores the credentials under the configured name and keys, including the full URL", async () => {
-      const secret = await find(TYPES.secret, "creds-secret");
-      assert.deepStrictEqual(secret.inputs.metadata, { name: "shop-db", namespace: "shop" });
-      assert.deepStrictEqual(Object.keys(secret.inputs.stringData).sort(), [...CREDENTIAL_KEYS].sort());
-      assert.deepStrictEqual(secret.inputs.stringData, {
-        username: "root",
-        password: MOCK_PASSWORD,
-        host: "mysql",
-        port: "3306",
-        database: "example",
-        url: `mysql://root:${MOCK_PASSWORD}@mysql:3306/example`,
-      });
-    });
-
-    it("marks the Secret's data secret", async () => {
-      assert.strictEqual(await isSecret(creds.secret.stringData), true);
-    });
-
-    it("protects the namespace and the Secret when asked, and not the password resource", () => {
-      assert.strictEqual(recorder.options.get("creds-namespace")?.protect, true);
-      assert.strictEqual(recorder.options.get("creds-secret")?.protect, true);
-      assert.notStrictEqual(recorder.options.get("creds-password")?.protect, true);
+      assert.strictEqual(await isSecret(data.password), true);
+      assert.strictEqual(await isSecret(data.url), true);
+      assert.strictEqual(
+        await resolve(data.url),
+        "postgres://billing:pw@postgres:5432/billing?sslmode=disable",
+      );
     });
   });
 });

@@ -1,11 +1,15 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret, mark, MOCK_PASSWORD, registeredSince, resolve, useMocks } from "./support/mocks";
-import { effectiveStackConfig } from "./support/stack-files";
+import { effectiveStackConfig, stackRun } from "./support/stack-files";
 
 /** Runs index.ts as `pulumi up --stack <stack>` would, with the stack's config, and returns its exports. */
-function runProgram(stack: string, config: Record<string, string>): Record<string, unknown> {
-  useMocks(stack, config);
+function runProgram(
+  stack: string,
+  config: Record<string, string>,
+  secretKeys: string[] = [],
+): Record<string, unknown> {
+  useMocks(stack, config, secretKeys);
   const entry = require.resolve("../index");
   delete require.cache[entry];
   return require(entry) as Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-require-imports
@@ -18,7 +22,8 @@ describe("index.ts", () => {
     describe(`with Pulumi.${stack}.yaml`, () => {
       let outputs: Record<string, unknown>;
       before(() => {
-        outputs = runProgram(stack, effectiveStackConfig(stack));
+        const run = stackRun(stack);
+        outputs = runProgram(stack, run.config, run.secretKeys);
       });
 
       it("exports where Argo CD is and how to reach it", async () => {
@@ -33,11 +38,10 @@ describe("index.ts", () => {
         );
       });
 
-      it("exports the Application and the credentials Secret by name", async () => {
-        assert.strictEqual(await resolve(outputs.applicationName as pulumi.Output<string>), "myapp");
-        assert.strictEqual(await resolve(outputs.appProjectName as pulumi.Output<string>), "myapp");
-        assert.strictEqual(await resolve(outputs.dbSecretName as pulumi.Output<string>), "db-credentials");
-        assert.strictEqual(await resolve(outputs.dbSecretNamespace as pulumi.Output<string>), "myapp");
+      it("exports each application's Application, AppProject and credentials Secret by name", async () => {
+        assert.deepStrictEqual(await resolve(outputs.applications as pulumi.Output<unknown>), [
+          { name: "myapp", project: "myapp", namespace: "myapp", dbSecretName: "db-credentials" },
+        ]);
       });
 
       it("exports the admin password only as a secret, and no generated value in plain", async () => {
@@ -59,6 +63,17 @@ describe("index.ts", () => {
     assert.throws(
       () => runProgram("dev", { ...effectiveStackConfig("dev"), dbPort: "70000" }),
       /Config 'atlas-gitops:dbPort' is '70000'/,
+    );
+    assert.deepStrictEqual(await registeredSince(start), []);
+  });
+
+  it("registers nothing when a credential is set in plaintext, as `config set repoToken x` without --secret does", async () => {
+    const start = mark();
+    const run = stackRun("dev");
+    assert.throws(
+      () =>
+        runProgram("dev", { ...run.config, repoUsername: "bot", repoToken: "plain-token" }, run.secretKeys),
+      /Config 'atlas-gitops:repoToken' is set in plaintext/,
     );
     assert.deepStrictEqual(await registeredSince(start), []);
   });

@@ -1,144 +1,314 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
-import { mark, optionsRecorder, Registration, registeredSince, TYPES } from "./support/mocks";
-import { effectiveStackConfig } from "./support/stack-files";
+import { resolve, TYPES, useMocks } from "./support/mocks";
+import { EngineModel, Node } from "./support/engine-model";
+import { configSet } from "./support/pulumi-cli";
+import { stackRun, StackRun } from "./support/stack-files";
 import { parseStackConfig } from "../stacks/config";
 import { AtlasGitOps } from "../components/platform";
 
-/** Builds the whole platform from a committed stack file, recording registrations and resource options. */
-async function evaluate(stack: string) {
-  const recorder = optionsRecorder();
-  const start = mark();
-  const platform = new AtlasGitOps(
-    `platform-${stack}`,
-    parseStackConfig(effectiveStackConfig(stack), stack),
-    {
-      transformations: [recorder.transformation],
-    },
-  );
-  const resources = await registeredSince(start);
-  const one = (type: string, name: string): Registration => {
-    const found = resources.filter((r) => r.type === type && r.name === name);
-    assert.strictEqual(found.length, 1, `expected one ${type} '${name}'`);
-    return found[0];
-  };
-  return { platform, resources, options: recorder.options, one };
+const PROJECT = "atlas-gitops";
+
+/** Builds the whole platform as index.ts does for a stack, recording what the engine would see. */
+async function evaluate(stack: string, run: StackRun = stackRun(stack)) {
+  useMocks(stack);
+  const model = new EngineModel(stack, PROJECT);
+  const config = parseStackConfig(run.config, stack, new Set(run.secretKeys));
+  const platform = new AtlasGitOps(PROJECT, config, { transformations: [model.transformation] });
+  await resolve(platform.urn);
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  const custom = model.nodes.filter((n) => n.custom);
+  const one = (type: string, name: string) => model.node(type, name);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const inputs = async (n: Node) => (await resolve(pulumi.output(n.props))) as unknown as Record<string, any>;
+  return { platform, model, custom, one, inputs };
+}
+type Run = Awaited<ReturnType<typeof evaluate>>;
+
+/** The inputs whose change replaces a resource: metadata name and namespace, or a RandomPassword's inputs. */
+async function identity(run: Run, node: Node): Promise<Record<string, unknown>> {
+  const i = await run.inputs(node);
+  // Unset inputs are dropped, as the engine sees them (the serializer leaves out undefined).
+  if (node.type === TYPES.password) return JSON.parse(JSON.stringify(i));
+  const [name, namespace] = [i.metadata?.name ?? i.name, i.metadata?.namespace ?? i.namespace];
+  return namespace === undefined ? { name } : { name, namespace };
+}
+
+interface V01Resource {
+  urn: string;
+  identity?: Record<string, unknown>;
+}
+const V01: V01Resource[] = JSON.parse(
+  fs.readFileSync(path.join(__dirname, "fixtures", "v0.1-urns-dev.json"), "utf8"),
+).resources;
+
+/** For each v0.1 custom resource: the one new resource that adopts its state (engine: generateSteps). */
+async function adoption(run: Run): Promise<Map<string, Node>> {
+  const adopted = new Map<string, Node>();
+  for (const node of run.custom) {
+    for (const candidate of await run.model.candidates(node)) {
+      if (V01.some((r) => r.urn === candidate)) {
+        assert.ok(!adopted.has(candidate), `two resources claim ${candidate}`);
+        adopted.set(candidate, node);
+        break;
+      }
+    }
+  }
+  return adopted;
 }
 
 describe("AtlasGitOps, evaluated from the committed stack files", () => {
   for (const stack of ["dev", "prod"]) {
     describe(stack, () => {
-      let run: Awaited<ReturnType<typeof evaluate>>;
+      let run: Run;
       before(async () => {
         run = await evaluate(stack);
       });
 
-      it("installs both charts at their pinned versions", () => {
-        const argo = run.one(TYPES.release, "argocd-release").inputs;
+      it("installs both charts at their pinned versions", async () => {
+        const argo = await run.inputs(run.one(TYPES.release, "argocd-release"));
         assert.deepStrictEqual(
           [argo.chart, argo.version, argo.name, argo.namespace],
           ["argo-cd", "10.1.1", "argocd", "argocd"],
         );
-        const atlas = run.one(TYPES.release, "atlas-operator-release").inputs;
+        const atlas = await run.inputs(run.one(TYPES.release, "atlas-operator-release"));
         assert.deepStrictEqual(
           [atlas.chart, atlas.version, atlas.name, atlas.namespace],
           ["oci://ghcr.io/ariga/charts/atlas-operator", "0.7.37", "atlas-operator", "atlas-operator"],
         );
       });
 
-      it("puts both Atlas health checks into argocd-cm", () => {
-        const cm = run.one(TYPES.release, "argocd-release").inputs.values.configs.cm;
+      it("puts both Atlas health checks into argocd-cm", async () => {
+        const cm = (await run.inputs(run.one(TYPES.release, "argocd-release"))).values.configs.cm;
         assert.deepStrictEqual(Object.keys(cm).sort(), [
           "admin.enabled",
           "resource.customizations.health.db.atlasgo.io_AtlasMigration",
           "resource.customizations.health.db.atlasgo.io_AtlasSchema",
         ]);
-        for (const [key, script] of Object.entries(cm)) {
-          if (key.startsWith("resource.")) assert.match(script as string, /return/);
-        }
       });
 
       it("never creates a ConfigMap named argocd-cm of its own", () => {
-        assert.ok(!run.resources.some((r) => r.type === "kubernetes:core/v1:ConfigMap"));
+        assert.ok(!run.custom.some((n) => n.type === "kubernetes:core/v1:ConfigMap"));
       });
 
-      it("stores the credentials in the application namespace under the configured name", () => {
-        const secret = run.one(TYPES.secret, "db-credentials-secret").inputs;
+      it("stores the credentials in the application namespace under the configured name", async () => {
+        const secret = await run.inputs(run.one(TYPES.secret, "myapp-db-secret"));
         assert.deepStrictEqual(secret.metadata, { name: "db-credentials", namespace: "myapp" });
         assert.match(secret.stringData.url, /^mysql:\/\/root:[^@]+@mysql:3306\/example$/);
       });
 
-      it("registers an Application and AppProject that pass Argo CD's CRD schemas", () => {
-        const application = run.one(TYPES.application, "app-application").inputs;
+      it("registers an Application and AppProject that pass Argo CD's CRD schemas", async () => {
+        const application = await run.inputs(run.one(TYPES.application, "myapp-application"));
         new Application(application as never).validate();
         assert.strictEqual(application.spec.source.repoURL, "https://github.com/rotemtam/atlas-argocd-demo");
-        assert.strictEqual(application.spec.source.path, "manifests");
         assert.strictEqual(application.spec.project, "myapp");
-        const project = run.one(TYPES.appProject, "app-project").inputs;
+        const project = await run.inputs(run.one(TYPES.appProject, "myapp-project"));
         new AppProject(project as never).validate();
         assert.deepStrictEqual(project.spec.sourceRepos, ["https://github.com/rotemtam/atlas-argocd-demo"]);
       });
 
-      it("creates each layer after the one before it, and the Application last", () => {
-        const { platform, options } = run;
-        const deps = (name: string) => (options.get(name)?.dependsOn ?? []) as pulumi.Resource[];
-        assert.deepStrictEqual(deps("atlas-operator"), [platform.argocd]);
-        assert.deepStrictEqual(deps("db-credentials"), [platform.atlasOperator]);
-        assert.deepStrictEqual(deps("app"), [platform.argocd, platform.atlasOperator, platform.credentials]);
-      });
-
       it("creates no repository Secret for the public demo repository", () => {
-        assert.ok(!run.resources.some((r) => r.name === "app-repository"));
+        assert.ok(!run.custom.some((n) => n.name.endsWith("-repository")));
       });
     });
   }
 
   describe("what differs between the stacks", () => {
-    let dev: Awaited<ReturnType<typeof evaluate>>;
-    let prod: Awaited<ReturnType<typeof evaluate>>;
+    let dev: Run;
+    let prod: Run;
     before(async () => {
       dev = await evaluate("dev");
       prod = await evaluate("prod");
     });
-
     const guarded = [
       "argocd-namespace",
       "argocd-release",
       "atlas-operator-namespace",
       "atlas-operator-release",
+      "myapp-namespace",
+      "myapp-db-secret",
     ];
-    const alsoGuarded = ["db-credentials-namespace", "db-credentials-secret"];
+    const protectedIn = (run: Run, name: string) => run.custom.find((n) => n.name === name)?.opts.protect;
 
     it("protects prod's releases, namespaces and credentials Secret from pulumi destroy", () => {
-      for (const name of [...guarded, ...alsoGuarded]) {
-        assert.strictEqual(prod.options.get(name)?.protect, true, `prod ${name}`);
-      }
+      for (const name of guarded) assert.strictEqual(protectedIn(prod, name), true, `prod ${name}`);
     });
 
     it("leaves dev destroyable", () => {
-      for (const name of [...guarded, ...alsoGuarded]) {
-        assert.notStrictEqual(dev.options.get(name)?.protect, true, `dev ${name}`);
+      for (const name of guarded) assert.notStrictEqual(protectedIn(dev, name), true, `dev ${name}`);
+    });
+
+    it("tracks a moving branch in dev and a pinned commit in prod", async () => {
+      const revision = async (run: Run) =>
+        (await run.inputs(run.one(TYPES.application, "myapp-application"))).spec.source.targetRevision;
+      assert.strictEqual(await revision(dev), "master");
+      assert.match(await revision(prod), /^[0-9a-f]{40}$/);
+    });
+
+    it("waits in prod for the pinned commit itself, and in dev for the branch Argo CD compared", async () => {
+      const conditions = async (run: Run) =>
+        JSON.parse(
+          (await run.inputs(run.one(TYPES.application, "myapp-application"))).metadata.annotations[
+            "pulumi.com/waitFor"
+          ],
+        ) as string[];
+      const prodRevision = (await prod.inputs(prod.one(TYPES.application, "myapp-application"))).spec.source
+        .targetRevision;
+      assert.ok((await conditions(prod)).includes(`jsonpath={.status.sync.revision}=${prodRevision}`));
+      assert.ok(!(await conditions(dev)).some((c) => c.startsWith("jsonpath={.status.sync.revision}")));
+      assert.ok(
+        (await conditions(dev)).includes("jsonpath={.status.sync.comparedTo.source.targetRevision}=master"),
+      );
+    });
+
+    it("cascades Application deletion in dev only, so deleting prod's Application keeps its database", async () => {
+      const finalizers = async (run: Run) =>
+        (await run.inputs(run.one(TYPES.application, "myapp-application"))).metadata.finalizers;
+      assert.deepStrictEqual(await finalizers(dev), ["resources-finalizer.argocd.argoproj.io"]);
+      assert.deepStrictEqual(await finalizers(prod), []);
+    });
+  });
+});
+
+describe("AtlasGitOps, as the engine orders the first pulumi up", () => {
+  let run: Run;
+  const names = (nodes: Iterable<Node>) => [...nodes].map((n) => n.name).sort();
+  before(async () => {
+    run = await evaluate(
+      "dev",
+      stackRun("dev", (f) =>
+        ["shop", "billing"].reduce(
+          (file, name, i) => configSet(file, `applications[${i}].name`, name, { path: true }),
+          f,
+        ),
+      ),
+    );
+  });
+
+  it("installs Argo CD and the Atlas operator side by side", () => {
+    const argo = run.one(TYPES.release, "argocd-release");
+    const atlas = run.one(TYPES.release, "atlas-operator-release");
+    assert.ok(!run.model.before(argo).has(atlas), "Argo CD waits for the operator");
+    assert.ok(!run.model.before(atlas).has(argo), "the operator waits for Argo CD");
+  });
+
+  it("creates each application's namespace and credentials without waiting for either install", () => {
+    for (const app of ["shop", "billing"]) {
+      for (const [type, name] of [
+        [TYPES.namespace, `${app}-namespace`],
+        [TYPES.password, `${app}-db-password`],
+        [TYPES.secret, `${app}-db-secret`],
+      ]) {
+        const releases = names(run.model.before(run.one(type, name))).filter((n) => n.endsWith("-release"));
+        assert.deepStrictEqual(releases, [], `${name} waits for ${releases.join(", ")}`);
       }
-    });
+    }
+  });
 
-    it("tracks a moving branch in dev and a pinned commit in prod", () => {
-      assert.strictEqual(
-        dev.one(TYPES.application, "app-application").inputs.spec.source.targetRevision,
-        "master",
-      );
-      assert.match(
-        prod.one(TYPES.application, "app-application").inputs.spec.source.targetRevision,
-        /^[0-9a-f]{40}$/,
-      );
-    });
+  it("creates each AppProject and Application only after both installs and the application's credentials", () => {
+    for (const app of ["shop", "billing"]) {
+      for (const [type, name] of [
+        [TYPES.appProject, `${app}-project`],
+        [TYPES.application, `${app}-application`],
+      ]) {
+        const before = names(run.model.before(run.one(type, name)));
+        for (const needed of ["argocd-release", "atlas-operator-release"]) {
+          assert.ok(before.includes(needed), `${name} does not wait for ${needed}`);
+        }
+      }
+      const application = names(run.model.before(run.one(TYPES.application, `${app}-application`)));
+      assert.ok(application.includes(`${app}-db-secret`) && application.includes(`${app}-project`));
+      const other = app === "shop" ? "billing" : "shop";
+      assert.ok(!application.some((n) => n.startsWith(`${other}-`)), `${app} waits for ${other}`);
+    }
+  });
 
-    it("cascades Application deletion in dev only, so deleting prod's Application keeps its database", () => {
-      assert.deepStrictEqual(dev.one(TYPES.application, "app-application").inputs.metadata.finalizers, [
-        "resources-finalizer.argocd.argoproj.io",
-      ]);
-      assert.deepStrictEqual(prod.one(TYPES.application, "app-application").inputs.metadata.finalizers, []);
-    });
+  it("holds at most one Helm install on any chain of the first pulumi up", () => {
+    const isRelease = (n: Node) => n.type === TYPES.release;
+    const longest = Math.max(...run.custom.map((n) => run.model.longestChain(n, isRelease)));
+    assert.strictEqual(longest, 1);
+  });
+});
+
+describe("Upgrades from v0.1 replace nothing", () => {
+  /** Every v0.1 resource is adopted by a new one of the same type and the same identity. */
+  async function assertAdoptsV01(run: Run): Promise<void> {
+    const adopted = await adoption(run);
+    for (const old of V01.filter((r) => r.identity !== undefined)) {
+      const node = adopted.get(old.urn);
+      assert.ok(node, `nothing adopts ${old.urn}: it would be deleted and created anew`);
+      assert.strictEqual(old.urn.split("::")[2].split("$").pop(), node.type);
+      assert.deepStrictEqual(await identity(run, node), old.identity, `${old.urn} would be replaced`);
+    }
+  }
+
+  it("keeps every URN of a stack that stays on the single-application keys", async () => {
+    await assertAdoptsV01(await evaluate("dev"));
+  });
+
+  it("keeps every URN when the stack moves the same application into `applications`", async () => {
+    const moved = stackRun("dev", (f) =>
+      [
+        ["applications[0].name", "myapp"],
+        ["applications[0].dbName", "example"],
+      ].reduce((file, [key, value]) => configSet(file, key, value, { path: true }), f),
+    );
+    assert.ok(moved.config.applications.includes("myapp"));
+    await assertAdoptsV01(await evaluate("dev", moved));
+  });
+
+  it("adopts nothing of v0.1 for an application of another name, so two never claim one URN", async () => {
+    const run = await evaluate(
+      "dev",
+      stackRun("dev", (f) => configSet(f, "applications[0].name", "billing", { path: true })),
+    );
+    const adopted = await adoption(run);
+    assert.deepStrictEqual(
+      names(adopted.values()).filter((n) => n.startsWith("billing")),
+      [],
+    );
+  });
+
+  const names = (nodes: Iterable<Node>) => [...nodes].map((n) => n.name).sort();
+
+  it("keeps every URN when the list is reordered, and one application's removal touches no other's", async () => {
+    const withApps = (apps: string[]) =>
+      stackRun("dev", (f) =>
+        apps.reduce((file, name, i) => configSet(file, `applications[${i}].name`, name, { path: true }), f),
+      );
+    const urns = async (run: Run) =>
+      new Map(
+        await Promise.all(run.custom.map(async (n) => [run.model.urn(n), await run.inputs(n)] as const)),
+      );
+    const forward = await urns(await evaluate("dev", withApps(["shop", "billing", "reports"])));
+    const reversed = await urns(await evaluate("dev", withApps(["reports", "billing", "shop"])));
+    assert.deepStrictEqual([...forward.keys()].sort(), [...reversed.keys()].sort());
+    const without = await urns(await evaluate("dev", withApps(["shop", "reports"])));
+    for (const [urn, inputs] of without) {
+      assert.ok(forward.has(urn), `${urn} is new`);
+      // The operator's release changes on purpose: it stops watching billing's namespace.
+      if (!urn.endsWith("::atlas-operator-release")) {
+        assert.deepStrictEqual(inputs, forward.get(urn), `${urn} changed`);
+      }
+    }
+    assert.deepStrictEqual(
+      [...forward.keys()]
+        .filter((u) => !without.has(u))
+        .map((u) => u.split("::").pop())
+        .sort(),
+      [
+        "billing-application",
+        "billing-db-password",
+        "billing-db-secret",
+        "billing-namespace",
+        "billing-operator-access-billing-role",
+        "billing-operator-access-billing-rolebinding",
+        "billing-project",
+      ],
+    );
   });
 });

@@ -1,0 +1,197 @@
+/**
+ * One application the platform hosts: its namespace, a generated database password in the Secret its manifests
+ * reference, an AppProject that allows only its repository and namespace, its Application, and the wait for it.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as kx from "@pulumi/kubernetesx";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { AppConfig, RepoCredentials } from "../stacks/types";
+import {
+  applicationManifest,
+  appProjectManifest,
+  REPOSITORY_SECRET_LABEL,
+  repositorySecretData,
+} from "./application";
+import { AtlasOperatorRbac } from "./atlas-operator-rbac";
+import { componentNamespace, guardRailOptions, IN_CLUSTER_SERVER } from "./common";
+import { credentialsData } from "./database-credentials";
+import { APPLICATION_DELETE_TIMEOUT, applicationCustomTimeouts, syncWaitAnnotations } from "./sync-wait";
+
+export interface HostedAppArgs {
+  /** The application, as the stack config describes it. */
+  readonly app: AppConfig;
+  /** Argo CD's namespace, where the AppProject, the Application and the repository Secret live. */
+  readonly argocdNamespace: string;
+  /** Credentials for a private repoURL. Defaults to none (a public repository). */
+  readonly repoCredentials?: RepoCredentials;
+  /**
+   * What must exist before Argo CD may see the Application: Argo CD itself with the Atlas health checks in
+   * argocd-cm, and the operator with its CRDs and permissions. Only the Argo CD objects wait for these; the
+   * namespace and credentials are created at once. Defaults to none.
+   */
+  readonly platform?: pulumi.Resource[];
+  /**
+   * The Atlas operator's ServiceAccount, when it runs namespaced: this application's namespace then gets the
+   * Role and RoleBinding that let the operator act there. Defaults to none (the operator runs cluster-wide).
+   */
+  readonly operatorAccess?: { readonly namespace: string; readonly serviceAccount: string };
+  /** Annotations for the Application beyond the wait, such as notification subscriptions. Defaults to none. */
+  readonly annotations?: Record<string, string>;
+  /** Protect the namespace and the credentials Secret from `pulumi destroy`. Defaults to false. */
+  readonly protect?: boolean;
+}
+
+/**
+ * The URNs v0.1 gave this application's resources: its single application lived in two components of the
+ * platform, DatabaseCredentials "db-credentials" and GitOpsApplication "app".
+ */
+export const V01_NAMES = {
+  namespace: [
+    "atlas-gitops:database-credentials:DatabaseCredentials",
+    "db-credentials",
+    "db-credentials-namespace",
+  ],
+  password: [
+    "atlas-gitops:database-credentials:DatabaseCredentials",
+    "db-credentials",
+    "db-credentials-password",
+  ],
+  secret: [
+    "atlas-gitops:database-credentials:DatabaseCredentials",
+    "db-credentials",
+    "db-credentials-secret",
+  ],
+  project: ["atlas-gitops:application:GitOpsApplication", "app", "app-project"],
+  repository: ["atlas-gitops:application:GitOpsApplication", "app", "app-repository"],
+  application: ["atlas-gitops:application:GitOpsApplication", "app", "app-application"],
+} as const;
+
+export class HostedApp extends pulumi.ComponentResource {
+  public readonly namespace: pulumi.Output<string>;
+  public readonly secretName: pulumi.Output<string>;
+  public readonly applicationName: pulumi.Output<string>;
+  public readonly projectName: pulumi.Output<string>;
+  public readonly secret: kx.Secret;
+
+  constructor(name: string, args: HostedAppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("atlas-gitops:hosted-app:HostedApp", name, {}, opts);
+    const { app } = args;
+    const guarded = { parent: this, ...guardRailOptions(args.protect ?? false) };
+
+    // Explicit URN aliases (used verbatim by the engine's step generator, collapseAliasToUrn) to where v0.1 kept
+    // these resources, so a stack that moves from the single-application keys replaces nothing.
+    const v01 = (role: keyof typeof V01_NAMES, type: string): pulumi.CustomResourceOptions => {
+      if (!app.keepsV01Urns || opts?.parent === undefined) return {};
+      const [parentType, parentName, childName] = V01_NAMES[role];
+      return {
+        aliases: [pulumi.createUrn(childName, type, pulumi.createUrn(parentName, parentType, opts.parent))],
+      };
+    };
+
+    const namespace = componentNamespace(`${name}`, app.namespace, {
+      ...guarded,
+      ...v01("namespace", "kubernetes:core/v1:Namespace"),
+    });
+
+    // The password stays the same across updates: the keeper changes only when rotation is asked for.
+    const password = new random.RandomPassword(
+      `${name}-db-password`,
+      { length: 32, special: false, keepers: { rotation: String(app.database.passwordRotation) } },
+      { parent: this, ...v01("password", "random:index/randomPassword:RandomPassword") },
+    );
+
+    this.secret = new kx.Secret(
+      `${name}-db-secret`,
+      {
+        metadata: { name: app.database.secretName, namespace: namespace.metadata.name },
+        stringData: credentialsData(app.database, password.result),
+      },
+      { ...guarded, dependsOn: [namespace], ...v01("secret", "kubernetes:core/v1:Secret") },
+    );
+
+    // The operator's permissions here come and go with the application. They need only the namespace, not the
+    // operator's release, so they are in place before Argo CD first applies the AtlasSchema.
+    const operatorAccess =
+      args.operatorAccess === undefined
+        ? []
+        : [
+            new AtlasOperatorRbac(
+              `${name}-operator-access`,
+              {
+                operatorNamespace: args.operatorAccess.namespace,
+                serviceAccount: args.operatorAccess.serviceAccount,
+                namespaces: [app.namespace],
+              },
+              { parent: this, dependsOn: [namespace] },
+            ),
+          ];
+
+    const platform = [...(args.platform ?? []), ...operatorAccess];
+    const settings = {
+      name: app.name,
+      argocdNamespace: args.argocdNamespace,
+      namespace: app.namespace,
+      source: app.source,
+      automated: app.sync.automated,
+      prune: app.sync.prune,
+      selfHeal: app.sync.selfHeal,
+      cascadeDelete: app.cascadeDelete,
+    };
+    const project = new k8s.apiextensions.CustomResource(`${name}-project`, appProjectManifest(settings), {
+      parent: this,
+      dependsOn: platform,
+      ...v01("project", "kubernetes:argoproj.io/v1alpha1:AppProject"),
+    });
+
+    let repository: kx.Secret | undefined;
+    if (args.repoCredentials !== undefined) {
+      repository = new kx.Secret(
+        `${name}-repository`,
+        {
+          metadata: {
+            name: `${app.name}-repository`,
+            namespace: args.argocdNamespace,
+            labels: { [REPOSITORY_SECRET_LABEL]: "repository" },
+          },
+          stringData: repositorySecretData(app.source.repoURL, app.name, args.repoCredentials),
+        },
+        { parent: this, dependsOn: platform, ...v01("repository", "kubernetes:core/v1:Secret") },
+      );
+    }
+
+    // pulumi-kubernetes waits for these on create and update; the config reader has already rejected values the
+    // wait cannot compare, so this cannot throw after resources are registered.
+    const wait = app.wait.enabled
+      ? syncWaitAnnotations({
+          ...app.source,
+          destination: { server: IN_CLUSTER_SERVER, namespace: app.namespace },
+          timeoutSeconds: app.wait.timeoutSeconds,
+        })
+      : {};
+    const application = new k8s.apiextensions.CustomResource(
+      `${name}-application`,
+      applicationManifest({ ...settings, annotations: { ...args.annotations, ...wait } }),
+      {
+        parent: this,
+        // The first sync needs the project, the repository credentials and the database Secret in place.
+        dependsOn: [...platform, project, this.secret, ...(repository ? [repository] : [])],
+        customTimeouts: app.wait.enabled
+          ? applicationCustomTimeouts(app.wait.timeoutSeconds)
+          : { delete: APPLICATION_DELETE_TIMEOUT },
+        ...v01("application", "kubernetes:argoproj.io/v1alpha1:Application"),
+      },
+    );
+
+    this.namespace = namespace.metadata.name;
+    this.secretName = this.secret.metadata.name;
+    this.applicationName = application.metadata.name;
+    this.projectName = project.metadata.name;
+    this.registerOutputs({
+      namespace: this.namespace,
+      secretName: this.secretName,
+      applicationName: this.applicationName,
+      projectName: this.projectName,
+    });
+  }
+}

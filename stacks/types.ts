@@ -1,0 +1,66 @@
+/**
+ * The shapes of the typed stack config. Plain data only, so components import them without pulling in the
+ * config reader, and the reader and its checks import them without importing each other.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+export type DatabaseEngine = "mysql" | "postgres";
+
+/** Mirrors Application.spec.source. */
+export interface SourceConfig {
+  readonly repoURL: string;
+  readonly targetRevision: string;
+  readonly path: string;
+}
+
+export interface DatabaseConfig {
+  readonly engine: DatabaseEngine;
+  readonly host: string;
+  readonly port: number;
+  readonly name: string;
+  readonly user: string;
+  readonly secretName: string;
+  readonly passwordRotation: number;
+}
+
+/** One application the platform hosts: its namespace, database credentials, AppProject and Application. */
+export interface AppConfig {
+  readonly name: string;
+  readonly namespace: string;
+  readonly source: SourceConfig;
+  readonly sync: { readonly automated: boolean; readonly prune: boolean; readonly selfHeal: boolean };
+  readonly cascadeDelete: boolean;
+  readonly database: DatabaseConfig;
+  /** Wait in `pulumi up` for Argo CD to report the asked-for revision Synced and Healthy. */
+  readonly wait: { readonly enabled: boolean; readonly timeoutSeconds: number };
+  /**
+   * The application that the single-application keys of v0.1 described (its name is the stack's `appName`):
+   * its resources carry aliases to their v0.1 URNs, so moving a stack to `applications` replaces nothing.
+   */
+  readonly keepsV01Urns: boolean;
+}
+
+export type RepoCredentials =
+  | { readonly kind: "https"; readonly username: string; readonly token: pulumi.Output<string> }
+  | { readonly kind: "ssh"; readonly sshPrivateKey: pulumi.Output<string> };
+
+export interface StackConfig {
+  readonly stack: string;
+  readonly argocd: {
+    readonly namespace: string;
+    readonly chartVersion: string;
+    readonly adminEnabled: boolean;
+  };
+  readonly atlas: {
+    readonly namespace: string;
+    readonly chartVersion: string;
+    readonly prewarmDevDB: boolean;
+    /** Watch every namespace with the chart's ClusterRole; false: only the applications' namespaces, by Roles. */
+    readonly clusterWide: boolean;
+    readonly token?: pulumi.Output<string>;
+  };
+  /** At least one; the single-application keys make a list of one. */
+  readonly applications: readonly AppConfig[];
+  readonly repoCredentials?: RepoCredentials;
+  readonly protectResources: boolean;
+}

@@ -1,0 +1,171 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { find, isSecret, MOCK_PASSWORD, optionsRecorder, registered, TYPES } from "./support/mocks";
+import { parseStackConfig } from "../stacks/config";
+import { applicationManifest, appProjectManifest } from "../components/application";
+import { HostedApp } from "../components/hosted-app";
+import { syncWaitAnnotations } from "../components/sync-wait";
+
+const REPO = "https://github.com/org/manifests";
+
+/** Applications as the stack config reader builds them. */
+function appsOf(items: unknown[], stackKeys: Record<string, string> = {}) {
+  return parseStackConfig({ repoURL: REPO, ...stackKeys, applications: JSON.stringify(items) }, "test")
+    .applications;
+}
+
+/** A stand-in for Argo CD and the operator, to see what waits for them. */
+class Platform extends pulumi.ComponentResource {
+  constructor(name: string) {
+    super("test:platform:Stub", name);
+    this.registerOutputs({});
+  }
+}
+
+describe("HostedApp", () => {
+  describe("a PostgreSQL application from a private repository", () => {
+    const recorder = optionsRecorder();
+    const [app] = appsOf(
+      [{ name: "ledger", dbEngine: "postgres", dbName: "ledger", dbUser: "ledger", path: "ledger/dev" }],
+      { targetRevision: "v1.4.0", waitTimeout: "900" },
+    );
+    const platform = new Platform("hosted-platform");
+    let hosted: HostedApp;
+    before(() => {
+      hosted = new HostedApp(
+        "ledger",
+        {
+          app,
+          argocdNamespace: "argocd",
+          repoCredentials: { kind: "https", username: "bot", token: pulumi.secret("ghp_x") },
+          platform: [platform],
+          protect: true,
+        },
+        { transformations: [recorder.transformation] },
+      );
+    });
+
+    it("creates its own namespace", async () => {
+      assert.deepStrictEqual((await find(TYPES.namespace, "ledger-namespace")).inputs.metadata, {
+        name: "ledger",
+      });
+    });
+
+    it("generates its own password, with a rotation keeper", async () => {
+      const password = await find(TYPES.password, "ledger-db-password");
+      assert.deepStrictEqual(password.inputs, { length: 32, special: false, keepers: { rotation: "0" } });
+    });
+
+    it("stores the credentials in its namespace under the configured name, the URL for its engine", async () => {
+      const secret = await find(TYPES.secret, "ledger-db-secret");
+      assert.deepStrictEqual(secret.inputs.metadata, { name: "db-credentials", namespace: "ledger" });
+      assert.deepStrictEqual(secret.inputs.stringData, {
+        username: "ledger",
+        password: MOCK_PASSWORD,
+        host: "postgres",
+        port: "5432",
+        database: "ledger",
+        url: `postgres://ledger:${MOCK_PASSWORD}@postgres:5432/ledger?sslmode=disable`,
+      });
+      assert.strictEqual(await isSecret(hosted.secret.stringData), true);
+    });
+
+    it("registers its AppProject and Application with the rendered specs", async () => {
+      const settings = {
+        name: "ledger",
+        argocdNamespace: "argocd",
+        namespace: "ledger",
+        source: { repoURL: REPO, targetRevision: "v1.4.0", path: "ledger/dev" },
+      };
+      assert.deepStrictEqual(
+        (await find(TYPES.appProject, "ledger-project")).inputs.spec,
+        appProjectManifest(settings).spec,
+      );
+      const application = await find(TYPES.application, "ledger-application");
+      assert.deepStrictEqual(application.inputs.spec, applicationManifest(settings).spec);
+    });
+
+    it("makes pulumi up wait for the asked-for source, for as long as the config says", async () => {
+      const application = await find(TYPES.application, "ledger-application");
+      assert.deepStrictEqual(
+        application.inputs.metadata.annotations,
+        syncWaitAnnotations({
+          repoURL: REPO,
+          path: "ledger/dev",
+          targetRevision: "v1.4.0",
+          destination: { server: "https://kubernetes.default.svc", namespace: "ledger" },
+          timeoutSeconds: 900,
+        }),
+      );
+      assert.deepStrictEqual(recorder.options.get("ledger-application")?.customTimeouts, {
+        create: "900s",
+        update: "900s",
+        delete: "20m",
+      });
+    });
+
+    it("creates a repository Secret for its project in Argo CD's namespace, its data secret", async () => {
+      const secret = await find(TYPES.secret, "ledger-repository");
+      assert.deepStrictEqual(secret.inputs.metadata, {
+        name: "ledger-repository",
+        namespace: "argocd",
+        labels: { "argocd.argoproj.io/secret-type": "repository" },
+      });
+      assert.deepStrictEqual(secret.inputs.stringData, {
+        type: "git",
+        url: REPO,
+        project: "ledger",
+        username: "bot",
+        password: "ghp_x",
+      });
+    });
+
+    it("creates the namespace and credentials at once, and the Argo CD objects only after the platform", () => {
+      const deps = (name: string) => (recorder.options.get(name)?.dependsOn ?? []) as pulumi.Resource[];
+      assert.ok(!deps("ledger-namespace").includes(platform));
+      assert.ok(!deps("ledger-db-password").includes(platform));
+      assert.ok(!deps("ledger-db-secret").includes(platform));
+      for (const name of ["ledger-project", "ledger-repository", "ledger-application"]) {
+        assert.ok(deps(name).includes(platform), `${name} waits for the platform`);
+      }
+      assert.strictEqual(deps("ledger-application").length, 4, "platform, project, credentials, repository");
+      assert.ok(deps("ledger-application").includes(hosted.secret));
+    });
+
+    it("protects the namespace and the credentials Secret, not the password resource", () => {
+      assert.strictEqual(recorder.options.get("ledger-namespace")?.protect, true);
+      assert.strictEqual(recorder.options.get("ledger-db-secret")?.protect, true);
+      assert.notStrictEqual(recorder.options.get("ledger-db-password")?.protect, true);
+    });
+
+    it("carries no v0.1 aliases, since it is not the application v0.1 described", () => {
+      for (const name of ["ledger-namespace", "ledger-db-secret", "ledger-application"]) {
+        assert.strictEqual(recorder.options.get(name)?.aliases, undefined, name);
+      }
+    });
+  });
+
+  describe("an application synced by hand, from a public repository", () => {
+    const recorder = optionsRecorder();
+    const [app] = appsOf([{ name: "handsync" }], { syncAutomated: "false" });
+    before(() => {
+      new HostedApp(
+        "handsync",
+        { app, argocdNamespace: "argocd" },
+        { transformations: [recorder.transformation] },
+      );
+    });
+
+    it("waits for nothing, since Argo CD will not sync until a person does", async () => {
+      const application = await find(TYPES.application, "handsync-application");
+      assert.strictEqual(application.inputs.metadata.annotations, undefined);
+      assert.deepStrictEqual(recorder.options.get("handsync-application")?.customTimeouts, { delete: "20m" });
+    });
+
+    it("creates no repository Secret", async () => {
+      const names = (await registered()).map((r) => r.name);
+      assert.ok(names.includes("handsync-application"));
+      assert.ok(!names.includes("handsync-repository"));
+    });
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * What the Pulumi engine makes of the resources a program registers, for the two questions the mocks cannot
+ * answer: which URN each resource gets (and so which old resource an alias adopts), and what each resource waits
+ * for before it is created.
+ *
+ * Read in pulumi/pulumi (sdk v3.248 / engine at HEAD):
+ * - sdk/go/common/resource/urn.go `NewURN` and pkg/resource/deploy/step_generator.go `generateURN`: a URN is
+ *   `urn:pulumi:<stack>::<project>::<qualified type>::<name>`, the qualified type being the parent's qualified
+ *   type, `$`, then the resource's own type; a resource whose parent is the root stack has no parent type.
+ *   (The mock monitor keeps only the parent's last type, sdk/nodejs/runtime/mocks.ts `newUrn`, so its URNs are not
+ *   the engine's; this model is.)
+ * - step_generator.go `generateSteps` / `generateAliases` / `collapseAliasToUrn`: an old resource is adopted when
+ *   its URN equals the new URN or one of the new resource's aliases; an alias given as a URN is used verbatim.
+ *   Aliases a child inherits from its parent apply only when the parent itself matched through an alias; no
+ *   component here has aliases, so only explicit ones count.
+ * - sdk/nodejs/runtime/resource.ts `prepareResource`: a registration first awaits every `dependsOn` resource and
+ *   every resource its input Outputs came from (runtime/dependsOn.ts `getAllTransitivelyReferencedResources`
+ *   expands a component into its custom children), then awaits its parent's URN. A component's URN resolves only
+ *   after its own dependencies were awaited, so a component's dependsOn holds back all of its children.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { resolve } from "./mocks";
+
+export interface Node {
+  readonly resource: pulumi.Resource;
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  readonly parent?: Node;
+  readonly opts: pulumi.ResourceOptions;
+  readonly props: unknown;
+  readonly children: Node[];
+}
+
+/** Records every resource registered below a component, through the component's `transformations` option. */
+export class EngineModel {
+  readonly nodes: Node[] = [];
+  private readonly byResource = new Map<pulumi.Resource, Node>();
+
+  constructor(
+    readonly stack: string,
+    readonly project: string,
+  ) {}
+
+  /** Pass to the root component as `transformations: [model.transformation]`; it sees the root itself too. */
+  readonly transformation: pulumi.ResourceTransformation = (args) => {
+    const parent = args.opts.parent === undefined ? undefined : this.byResource.get(args.opts.parent);
+    const node: Node = {
+      resource: args.resource,
+      type: args.type,
+      name: args.name,
+      custom: args.resource instanceof pulumi.CustomResource,
+      parent,
+      opts: args.opts,
+      props: args.props,
+      children: [],
+    };
+    parent?.children.push(node);
+    this.nodes.push(node);
+    this.byResource.set(args.resource, node);
+    return undefined;
+  };
+
+  node(type: string, name: string): Node {
+    const found = this.nodes.filter((n) => n.type === type && n.name === name);
+    if (found.length !== 1) throw new Error(`expected one ${type} '${name}', found ${found.length}`);
+    return found[0];
+  }
+
+  qualifiedType(node: Node): string {
+    return node.parent === undefined ? node.type : `${this.qualifiedType(node.parent)}$${node.type}`;
+  }
+
+  urn(node: Node): string {
+    return `urn:pulumi:${this.stack}::${this.project}::${this.qualifiedType(node)}::${node.name}`;
+  }
+
+  /** The URNs under which the engine looks for this resource's old state, its own first. */
+  async candidates(node: Node): Promise<string[]> {
+    const aliases = await Promise.all(
+      (node.opts.aliases ?? []).map(async (a) => {
+        const value = await resolve(a as pulumi.Input<string | pulumi.Alias>);
+        if (typeof value === "string") return value;
+        // collapseAliasToUrn: an Alias object names what differs; name, type and parent default to the new ones.
+        // (pulumi-kubernetes gives every kind such aliases for its other API versions.)
+        const alias = (value ?? {}) as pulumi.Alias;
+        if (alias.parent !== undefined || alias.stack !== undefined || alias.project !== undefined) {
+          throw new Error(`alias of ${node.name} names a parent, stack or project; model it first`);
+        }
+        const type = (alias.type as string | undefined) ?? node.type;
+        const name = (alias.name as string | undefined) ?? node.name;
+        const parentType = node.parent === undefined ? "" : `${this.qualifiedType(node.parent)}$`;
+        return `urn:pulumi:${this.stack}::${this.project}::${parentType}${type}::${name}`;
+      }),
+    );
+    return [this.urn(node), ...aliases];
+  }
+
+  /** The custom resources a node stands for in a dependency: itself, or a component's custom descendants. */
+  private expand(node: Node): Node[] {
+    return node.custom ? [node] : node.children.flatMap((c) => this.expand(c));
+  }
+
+  private direct(node: Node): Set<Node> {
+    const deps = new Set<Node>();
+    const add = (r: pulumi.Resource) => {
+      const n = this.byResource.get(r);
+      if (n !== undefined && n !== node) this.expand(n).forEach((d) => deps.add(d));
+    };
+    const dependsOn = node.opts.dependsOn;
+    for (const r of (Array.isArray(dependsOn)
+      ? dependsOn
+      : dependsOn
+        ? [dependsOn]
+        : []) as pulumi.Resource[]) {
+      add(r);
+    }
+    for (const r of outputResources(node.props)) add(r);
+    return deps;
+  }
+
+  /** Every custom resource this one waits for before it is created: its own and its ancestors' dependencies. */
+  waitsFor(node: Node): Set<Node> {
+    const result = new Set<Node>();
+    for (let n: Node | undefined = node; n !== undefined; n = n.parent) {
+      this.direct(n).forEach((d) => result.add(d));
+    }
+    return result;
+  }
+
+  /** waitsFor, followed to the end: everything that must be created before this one. */
+  before(node: Node, seen = new Set<Node>()): Set<Node> {
+    for (const d of this.waitsFor(node)) {
+      if (!seen.has(d)) {
+        seen.add(d);
+        this.before(d, seen);
+      }
+    }
+    return seen;
+  }
+
+  /** The most nodes matching `counts` on any one chain of waits that ends in `node`, `node` included. */
+  longestChain(node: Node, counts: (n: Node) => boolean): number {
+    const own = counts(node) ? 1 : 0;
+    const deps = [...this.waitsFor(node)];
+    return own + (deps.length === 0 ? 0 : Math.max(...deps.map((d) => this.longestChain(d, counts))));
+  }
+}
+
+/** The resources the Outputs inside a value came from (Output.resources() is what the SDK serializer reads). */
+function outputResources(value: unknown, seen = new Set<unknown>()): pulumi.Resource[] {
+  if (value === null || typeof value !== "object" || seen.has(value)) return [];
+  seen.add(value);
+  if (pulumi.Output.isInstance(value)) {
+    const internal = value as unknown as { resources(): Set<pulumi.Resource> };
+    return [...internal.resources()];
+  }
+  if (pulumi.Resource.isInstance(value)) return [];
+  return Object.values(value).flatMap((v) => outputResources(v, seen));
+}
