@@ -4,6 +4,7 @@
  * resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { webhookUrl } from "./components/argocd-access";
 import { AtlasGitOps } from "./components/platform";
 import { loadStackConfig } from "./stacks/config";
 
@@ -12,7 +13,13 @@ const platform = new AtlasGitOps("atlas-gitops", config);
 const { argocd } = platform;
 
 export const argocdNamespace = argocd.namespace;
-export const argocdUiCommand = pulumi.interpolate`kubectl port-forward -n ${argocd.namespace} svc/argocd-server 8080:443`;
+const ingress = config.operations.ingress;
+// Behind an Ingress argocd-server speaks plain HTTP (server.insecure), so the port-forward goes to port 80.
+export const argocdUiCommand = pulumi.interpolate`kubectl port-forward -n ${argocd.namespace} svc/argocd-server 8080:${ingress ? 80 : 443}`;
+/** Where argocd-server answers: the Ingress host, or the port-forward above. */
+export const argocdUrl = ingress ? `https://${ingress.host}` : "https://localhost:8080";
+/** The URL to register as the git host's webhook; only with an Ingress host. */
+export const gitWebhookUrl = ingress ? webhookUrl(ingress.host) : undefined;
 export const argocdAdminPasswordCommand = `pulumi stack output argocdAdminPassword --show-secrets --stack ${config.stack}`;
 /** Secret: shown only with --show-secrets. */
 export const argocdAdminPassword = argocd.adminPassword;

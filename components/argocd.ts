@@ -28,6 +28,8 @@ export interface ArgoCdArgs {
   readonly adminEnabled?: boolean;
   /** Protect the namespace and release from `pulumi destroy`. Defaults to false. */
   readonly protect?: boolean;
+  /** Values for alerts, git webhooks, polling, the Ingress and metrics, merged over the base values. */
+  readonly operationsValues?: Record<string, unknown>;
   /** Chart values merged last, over everything this component sets. Defaults to none. */
   readonly values?: Record<string, unknown>;
 }
@@ -95,7 +97,7 @@ export class ArgoCd extends pulumi.ComponentResource {
         repositoryOpts: { repo: ARGOCD_CHART_REPO },
         namespace: namespace.metadata.name,
         ...RELEASE_SETTINGS,
-        values: mergeValues(values, args.values),
+        values: mergeValues(mergeValues(values, args.operationsValues), args.values),
       },
       { ...guarded, dependsOn: [namespace] },
     );

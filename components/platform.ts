@@ -1,8 +1,12 @@
 /** The whole platform for one stack: Argo CD and the Atlas operator side by side, then every hosted application. */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../stacks/types";
+import { argoCdAccessValues, GitWebhooks } from "./argocd-access";
 import { ArgoCd } from "./argocd";
-import { AtlasOperator } from "./atlas-operator";
+import { mergeValues } from "./common";
+import { argoCdMetricsValues, Monitoring } from "./monitoring";
+import { alertSubscriptions, notificationsValues, Notifications } from "./notifications";
+import { ATLAS_OPERATOR_RELEASE_NAME, AtlasOperator } from "./atlas-operator";
 import { atlasHealthChecks } from "./health-checks";
 import { HostedApp } from "./hosted-app";
 
@@ -11,10 +15,14 @@ export class AtlasGitOps extends pulumi.ComponentResource {
   public readonly atlasOperator: AtlasOperator;
   /** One per application, in the order the stack lists them. */
   public readonly apps: HostedApp[];
+  public readonly notifications: Notifications;
+  public readonly gitWebhooks?: GitWebhooks;
+  public readonly monitoring?: Monitoring;
 
   constructor(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions) {
     super("atlas-gitops:platform:AtlasGitOps", name, {}, opts);
     const protect = config.protectResources;
+    const ops = config.operations;
 
     // Argo CD and the operator need nothing from each other, so both Helm installs run at once: the first
     // `pulumi up` waits for one install, not two in a row.
@@ -25,10 +33,38 @@ export class AtlasGitOps extends pulumi.ComponentResource {
         chartVersion: config.argocd.chartVersion,
         cmEntries: atlasHealthChecks(),
         adminEnabled: config.argocd.adminEnabled,
+        operationsValues: [
+          notificationsValues({
+            stack: config.stack,
+            format: ops.alerts?.format,
+            uiUrl: ops.ingress ? `https://${ops.ingress.host}` : undefined,
+          }),
+          argoCdAccessValues({
+            pollInterval: ops.pollInterval,
+            gitWebhooks: Object.keys(ops.gitWebhookSecrets) as (keyof typeof ops.gitWebhookSecrets)[],
+            ingress: ops.ingress,
+          }),
+          ...(ops.metrics ? [argoCdMetricsValues(ops.metrics.selectorLabels)] : []),
+        ].reduce((all, values) => mergeValues(all, values), {}),
         protect,
       },
       { parent: this },
     );
+
+    // After the release: on an upgrade from a version whose chart owned a Secret of the same name, Helm deletes
+    // that one first. Secrets only, so nothing waits for them.
+    this.notifications = new Notifications(
+      "notifications",
+      { namespace: this.argocd.namespace, webhookUrl: ops.alerts?.webhookUrl },
+      { parent: this, dependsOn: [this.argocd] },
+    );
+    if (Object.keys(ops.gitWebhookSecrets).length > 0) {
+      this.gitWebhooks = new GitWebhooks(
+        "git-webhooks",
+        { namespace: this.argocd.namespace, secrets: ops.gitWebhookSecrets },
+        { parent: this, dependsOn: [this.argocd] },
+      );
+    }
 
     this.atlasOperator = new AtlasOperator(
       "atlas-operator",
@@ -62,11 +98,26 @@ export class AtlasGitOps extends pulumi.ComponentResource {
             repoCredentials: config.repoCredentials,
             platform: [this.argocd, this.atlasOperator],
             operatorAccess,
+            annotations: alertSubscriptions(ops.alerts !== undefined),
             protect,
           },
           { parent: this },
         ),
     );
+
+    if (ops.metrics) {
+      this.monitoring = new Monitoring(
+        "monitoring",
+        {
+          atlasNamespace: this.atlasOperator.namespace,
+          atlasReleaseName: ATLAS_OPERATOR_RELEASE_NAME,
+          argocdNamespace: this.argocd.namespace,
+          selectorLabels: ops.metrics.selectorLabels,
+          degradedFor: ops.metrics.degradedFor,
+        },
+        { parent: this, dependsOn: [this.atlasOperator] },
+      );
+    }
 
     this.registerOutputs({});
   }

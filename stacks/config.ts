@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseApplications, StackWide } from "./applications";
 import { CONFIG_KEYS, ConfigKey, KEY_SPECS, PROJECT } from "./defaults";
+import { parseOperations } from "./operations";
 import * as check from "./validate";
 import type { RepoCredentials, StackConfig } from "./types";
 
@@ -141,6 +142,7 @@ export function parseStackConfig(
     applications,
     repoCredentials: repoCredentials(problems, field, applications, token, sshKey),
     protectResources: check.boolean(problems, field("protectResources")),
+    operations: parseOperations(problems, field, secret),
   };
   if (problems.list.length > 0) throw new StackConfigError(problems.list);
   return config;

@@ -2,6 +2,8 @@
  * Every config key of the project, its default and an example for error messages. Pulumi.yaml declares the same
  * keys and defaults for the CLI; a test keeps the two in step.
  */
+import { OPERATIONS_KEYS } from "./operations";
+
 export const PROJECT = "atlas-gitops";
 
 /** The argo-cd chart this project is tested against: argo-cd 10.1.1 ships Argo CD v3.4.4 (argoproj/argo-helm). */
@@ -57,6 +59,7 @@ const KEYS = {
   repoToken: { example: "<token>", secret: true },
   repoSshPrivateKey: { example: "-- < ~/.ssh/deploy_key", secret: true },
   applications: { default: "[]", example: "--path 'applications[0].name' myapp" },
+  ...OPERATIONS_KEYS,
 } satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof KEYS;

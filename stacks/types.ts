@@ -3,6 +3,7 @@
  * config reader, and the reader and its checks import them without importing each other.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { OperationsConfig } from "./operations";
 
 export type DatabaseEngine = "mysql" | "postgres";
 
@@ -63,4 +64,6 @@ export interface StackConfig {
   readonly applications: readonly AppConfig[];
   readonly repoCredentials?: RepoCredentials;
   readonly protectResources: boolean;
+  /** Alerts, git webhooks and polling, an Ingress for argocd-server, metrics. */
+  readonly operations: OperationsConfig;
 }

@@ -50,7 +50,7 @@ describe("index.ts", () => {
           if (name === "argocdAdminPassword") continue;
           assert.strictEqual(await isSecret(value), false, `${name} should be plain`);
           assert.ok(
-            !JSON.stringify(await resolve(value)).includes(MOCK_PASSWORD),
+            !String(JSON.stringify(await resolve(value))).includes(MOCK_PASSWORD),
             `${name} leaks a password`,
           );
         }

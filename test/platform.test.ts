@@ -88,6 +88,7 @@ describe("AtlasGitOps, evaluated from the committed stack files", () => {
           "admin.enabled",
           "resource.customizations.health.db.atlasgo.io_AtlasMigration",
           "resource.customizations.health.db.atlasgo.io_AtlasSchema",
+          "timeout.reconciliation",
         ]);
       });
 

@@ -1,6 +1,20 @@
 /**
  * The GitHub Actions workflows: what triggers them, which stacks they preview and deploy (the committed
- * Pulumi.<stack>.yaml files, no more, no fewer), the approval gate before prod, and pinned actions.
+ * Pulumi.<stack>.yaml files, no more, no fewer), the policy pack at each stack's levels, the approval gate before
+ * prod, `--yes` on every scripted `pulumi up`, nothing that lets a failed step pass, and pinned actions.
+ *
+ * Upstream behaviour relied on:
+ * - pulumi/pulumi pkg/cmd/pulumi/operations/up.go (newUpCmd): without --yes (or --skip-preview) and outside an
+ *   interactive terminal, `pulumi up` stops with NoConfirmationInNonInteractiveError; validatePolicyPackConfig
+ *   requires one --policy-pack-config per --policy-pack, in order.
+ * - pulumi/actions v7 src/main.ts and src/config.ts: without `command` the action only installs the CLI
+ *   (makeInstallationConfig); with `command: preview`, `policyPacks` and `policyPackConfigs` go to the Automation
+ *   API (pulumi/pulumi sdk/nodejs/automation/stack.ts preview), which passes them as --policy-pack and
+ *   --policy-pack-config.
+ * - pulumi/pulumi pkg/resource/plugin/analyzer_plugin.go NewPolicyAnalyzer and the nodejs language host's
+ *   RunPlugin/locateModule: a local pack's dependencies are not installed by the CLI; it resolves
+ *   @pulumi/pulumi/cmd/run-policy-pack from the pack's folder, or fails with "try running npm install".
+ * - GitHub Actions: `shell: bash` runs `bash --noprofile --norc -eo pipefail {0}`.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -16,12 +30,16 @@ interface Step {
   name?: string;
   uses?: string;
   run?: string;
+  if?: string;
+  "working-directory"?: string;
+  "continue-on-error"?: unknown;
   with?: Record<string, unknown>;
   env?: Record<string, string>;
 }
 
 interface Job {
   name?: string;
+  "continue-on-error"?: unknown;
   needs?: string | string[];
   if?: string;
   environment?: string | { name: string };
@@ -34,6 +52,7 @@ interface Job {
 
 interface Workflow {
   on: Record<string, unknown>;
+  defaults?: { run?: { shell?: string } };
   permissions?: Record<string, string>;
   env?: Record<string, string>;
   jobs: Record<string, Job>;
@@ -56,7 +75,32 @@ function committedStacks(): string[] {
 
 const needs = (job: Job) => (job.needs === undefined ? [] : ([] as string[]).concat(job.needs));
 const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses !== undefined && PULUMI_ACTION.test(s.uses));
-const runs = (job: Job) => job.steps.filter((s) => s.run !== undefined).map((s) => s.run!.trim());
+const runs = (job: Job) =>
+  job.steps
+    .filter((s) => s.run !== undefined && s["working-directory"] === undefined)
+    .map((s) => s.run!.trim());
+
+/** The argv of a `pulumi up` run step (folded YAML joins its lines with spaces), or undefined. */
+function pulumiUpArgs(step: Step): string[] | undefined {
+  const words = step.run?.trim().split(/\s+/) ?? [];
+  return words[0] === "pulumi" && words[1] === "up" ? words : undefined;
+}
+
+/** The value of a `--flag value` in an argv. */
+function flag(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at === -1 ? undefined : args[at + 1];
+}
+
+/** The one step of a deploy job that runs `pulumi up`, and its argv. */
+function upStep(job: Job, where: string): { step: Step; args: string[] } {
+  const found = job.steps.filter((s) => pulumiUpArgs(s) !== undefined);
+  assert.strictEqual(found.length, 1, `${where}: expected one \`pulumi up\` step`);
+  return { step: found[0], args: pulumiUpArgs(found[0])! };
+}
+
+/** The stack a deploy job updates. */
+const upStack = (job: Job, where: string) => flag(upStep(job, where).args, "--stack");
 
 /** The one pulumi/actions step of a job. */
 function pulumiStep(job: Job, where: string): Step {
@@ -69,17 +113,28 @@ function pulumiStep(job: Job, where: string): Step {
 const envOf = (workflow: Workflow, job: Job, step: Step) => ({ ...workflow.env, ...job.env, ...step.env });
 
 /**
- * The pulumi/actions step runs after `npm ci`, with the backend's secrets, and after a step that writes the
- * kubeconfig taken from `kubeconfigFrom` (an expression) and exports KUBECONFIG.
+ * The step that runs Pulumi comes after `npm ci` (the program's dependencies) and `npm ci` in policy/ (the pack's),
+ * with the backend's secrets, and after a step that writes the kubeconfig taken from `kubeconfigFrom` (an
+ * expression) and exports KUBECONFIG.
  */
-function assertReadyToRunPulumi(workflow: Workflow, job: Job, where: string, kubeconfigFrom: string): void {
-  const index = job.steps.indexOf(pulumiStep(job, where));
+function assertReadyToRunPulumi(
+  workflow: Workflow,
+  job: Job,
+  step: Step,
+  where: string,
+  kubeconfigFrom: string,
+): void {
+  const index = job.steps.indexOf(step);
   const before = job.steps.slice(0, index);
   assert.ok(
-    before.some((s) => s.run?.trim() === "npm ci"),
+    before.some((s) => s.run?.trim() === "npm ci" && s["working-directory"] === undefined),
     `${where}: npm ci must run before pulumi`,
   );
-  const env = envOf(workflow, job, job.steps[index]);
+  assert.ok(
+    before.some((s) => s.run?.trim() === "npm ci" && s["working-directory"] === "policy"),
+    `${where}: the policy pack's dependencies must be installed (npm ci in policy/) before pulumi`,
+  );
+  const env = envOf(workflow, job, step);
   for (const secret of BACKEND_SECRETS) {
     assert.strictEqual(env[secret], `\${{ secrets.${secret} }}`, `${where}: ${secret} is not passed`);
   }
@@ -156,14 +211,36 @@ describe("GitHub workflows", function () {
         include.map((i) => [i.stack, i.kubeconfig_secret]),
         committedStacks().map((s) => [s, kubeconfigSecret(s)]),
       );
-      assertReadyToRunPulumi(w, preview, "preview", "${{ secrets[matrix.kubeconfig_secret] }}");
+      assertReadyToRunPulumi(
+        w,
+        preview,
+        pulumiStep(preview, "preview"),
+        "preview",
+        "${{ secrets[matrix.kubeconfig_secret] }}",
+      );
+    });
+
+    it("previews each stack with the policy pack at the levels of policy/config/<stack>.json", function () {
+      const step = pulumiStep(workflow().jobs.preview, "preview");
+      assert.strictEqual(step.with?.policyPacks, "policy");
+      assert.strictEqual(step.with?.policyPackConfigs, "policy/config/${{ matrix.stack }}.json");
+      for (const stack of committedStacks()) {
+        assert.ok(
+          fs.existsSync(path.join(REPO_ROOT, "policy", "config", `${stack}.json`)),
+          `no config for ${stack}`,
+        );
+      }
+      assert.ok(
+        fs.existsSync(path.join(REPO_ROOT, "policy", "package-lock.json")),
+        "npm ci in policy/ needs a lock",
+      );
     });
   });
 
   describe("deploy.yml", function () {
     const workflow = () => readWorkflow("deploy.yml");
     const deployJobs = (w: Workflow) =>
-      Object.entries(w.jobs).filter(([, job]) => pulumiSteps(job).some((s) => s.with?.command === "up"));
+      Object.entries(w.jobs).filter(([, job]) => job.steps.some((s) => pulumiUpArgs(s) !== undefined));
 
     it("runs on pushes to main only", function () {
       const w = workflow();
@@ -173,7 +250,7 @@ describe("GitHub workflows", function () {
     });
 
     it("runs `pulumi up` once for every committed stack, and only those", function () {
-      const stacks = deployJobs(workflow()).map(([, job]) => pulumiStep(job, "deploy").with?.["stack-name"]);
+      const stacks = deployJobs(workflow()).map(([name, job]) => upStack(job, name));
       assert.deepStrictEqual([...stacks].sort(), committedStacks());
     });
 
@@ -181,10 +258,11 @@ describe("GitHub workflows", function () {
       const { jobs } = workflow();
       assert.deepStrictEqual(runs(jobs.test), ["npm ci && npm test"]);
       assert.deepStrictEqual(needs(jobs.dev), ["test"]);
-      assert.strictEqual(pulumiStep(jobs.dev, "dev").with?.["stack-name"], "dev");
+      assert.strictEqual(upStack(jobs.dev, "dev"), "dev");
       assert.strictEqual(jobs.dev.environment, undefined, "dev needs no approval");
       assert.deepStrictEqual(needs(jobs.prod), ["dev"]);
-      assert.strictEqual(pulumiStep(jobs.prod, "prod").with?.["stack-name"], "prod");
+      assert.strictEqual(upStack(jobs.prod, "prod"), "prod");
+      assert.strictEqual(jobs.prod.if, undefined, "prod runs only when dev succeeded");
       const environment = jobs.prod.environment;
       assert.strictEqual(typeof environment === "object" ? environment.name : environment, "production");
     });
@@ -193,7 +271,7 @@ describe("GitHub workflows", function () {
       const groups = deployJobs(workflow()).map(([name, job]) => {
         assert.ok(typeof job.concurrency === "object", `${name}: no concurrency block`);
         assert.strictEqual(job.concurrency["cancel-in-progress"], false, `${name}: cancel-in-progress`);
-        const stack = pulumiStep(job, name).with?.["stack-name"] as string;
+        const stack = upStack(job, name)!;
         assert.ok(
           job.concurrency.group.includes(stack),
           `${name}: group '${job.concurrency.group}' names no stack`,
@@ -206,11 +284,93 @@ describe("GitHub workflows", function () {
     it("deploys each stack to its own cluster, with the backend's secrets", function () {
       const w = workflow();
       for (const [name, job] of deployJobs(w)) {
-        const stack = pulumiStep(job, name).with?.["stack-name"] as string;
-        assertReadyToRunPulumi(w, job, name, `\${{ secrets.${kubeconfigSecret(stack)} }}`);
+        const stack = upStack(job, name)!;
+        assertReadyToRunPulumi(
+          w,
+          job,
+          upStep(job, name).step,
+          name,
+          `\${{ secrets.${kubeconfigSecret(stack)} }}`,
+        );
+      }
+    });
+
+    it("installs the Pulumi CLI before `pulumi up`, with pulumi/actions in install-only mode", function () {
+      for (const [name, job] of deployJobs(workflow())) {
+        const index = job.steps.indexOf(upStep(job, name).step);
+        const installer = job.steps
+          .slice(0, index)
+          .filter((s) => s.uses !== undefined && PULUMI_ACTION.test(s.uses));
+        assert.strictEqual(installer.length, 1, `${name}: one pulumi/actions step before pulumi up`);
+        // pulumi/actions src/config.ts makeInstallationConfig: no `command` means install only.
+        assert.strictEqual(
+          installer[0].with?.command,
+          undefined,
+          `${name}: the action must not run a command`,
+        );
+      }
+    });
+
+    it("runs `pulumi up` with the stack's policy pack levels", function () {
+      for (const [name, job] of deployJobs(workflow())) {
+        const { args } = upStep(job, name);
+        assert.strictEqual(flag(args, "--policy-pack"), "policy", name);
+        assert.strictEqual(
+          flag(args, "--policy-pack-config"),
+          `policy/config/${upStack(job, name)}.json`,
+          name,
+        );
       }
     });
   });
+
+  for (const file of ["pull-request.yml", "deploy.yml"]) {
+    it(`passes --yes to every scripted \`pulumi up\` in ${file}`, function () {
+      const text = fs.readFileSync(path.join(WORKFLOWS_DIR, file), "utf8");
+      const commands = Object.values(readWorkflow(file).jobs)
+        .flatMap((job) => job.steps.map((s) => s.run ?? ""))
+        .flatMap((run) => run.split(/&&|;|\n(?!\s*--)/))
+        .filter((command) => /\bpulumi\s+up\b/.test(command));
+      for (const command of commands)
+        assert.match(command, /(^|\s)(--yes|-y)(\s|$)/, `${file}: ${command.trim()}`);
+      // A pulumi/actions `command: up` would go through the Automation API, which passes --yes itself
+      // (sdk/nodejs/automation/stack.ts up); these workflows script `pulumi up` instead, so the flags are visible.
+      assert.ok(!/command:\s*(up|update)\b/.test(text), `${file}: pulumi up runs as a script step`);
+      if (file === "deploy.yml")
+        assert.ok(commands.length >= committedStacks().length, "deploy runs pulumi up");
+    });
+
+    it(`lets no failed step in ${file} pass as green`, function () {
+      const workflow = readWorkflow(file);
+      // `shell: bash` is bash -eo pipefail; the default for an unset shell has no pipefail.
+      assert.strictEqual(workflow.defaults?.run?.shell, "bash");
+      for (const [name, job] of Object.entries(workflow.jobs)) {
+        assert.strictEqual(job["continue-on-error"], undefined, `${file} ${name}: continue-on-error`);
+        assert.ok(
+          !/always\(\)|failure\(\)|cancelled\(\)/.test(job.if ?? ""),
+          `${file} ${name}: if: ${job.if}`,
+        );
+        for (const step of job.steps) {
+          const where = `${file} ${name} ${step.name ?? step.uses ?? step.run}`;
+          assert.strictEqual(step["continue-on-error"], undefined, `${where}: continue-on-error`);
+          assert.strictEqual(
+            step.with?.["continue-on-error"],
+            undefined,
+            `${where}: continue-on-error input`,
+          );
+          assert.ok(!/always\(\)|failure\(\)|cancelled\(\)/.test(step.if ?? ""), `${where}: if: ${step.if}`);
+          assert.ok(
+            !/\|\|\s*(true|:|exit 0)|set \+e/.test(step.run ?? ""),
+            `${where}: a failure is swallowed`,
+          );
+          assert.ok(
+            !("PULUMI_CONTINUE_ON_ERROR" in envOf(workflow, job, step)),
+            `${where}: PULUMI_CONTINUE_ON_ERROR`,
+          );
+        }
+      }
+    });
+  }
 
   it("documents in the README every secret the workflows read", function () {
     const doc = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");

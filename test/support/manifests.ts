@@ -1,6 +1,8 @@
 /**
- * Helpers for the tests of examples/manifests: where the files are, what the Atlas CRDs require, YAML parsing,
- * credential scanning, Atlas's atlas.sum algorithm, and `kubectl kustomize` builds.
+ * Helpers for the tests of examples/manifests: where the files are, what each application and database engine
+ * looks like, what the Atlas CRDs require, YAML parsing, credential scanning, Atlas's atlas.sum algorithm,
+ * `kubectl kustomize` builds, a small JSON-schema validator for the vendored CRD schemas, the manifests
+ * repository's own CI workflow, and the onboarding stack config in examples/stack-config.
  */
 import * as assert from "assert";
 import { execFileSync } from "child_process";
@@ -8,12 +10,16 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { DEFAULTS } from "../../stacks/defaults";
+import { DEFAULTS, ITEM_KEY_NAMES } from "../../stacks/defaults";
 import { effectiveStackConfig, REPO_ROOT } from "./stack-files";
 
 export const EXAMPLES_DIR = path.join(REPO_ROOT, "examples");
 export const MANIFESTS_DIR = path.join(EXAMPLES_DIR, "manifests");
-export const MIGRATIONS_DIR = path.join(MANIFESTS_DIR, "versioned", "migrations");
+/** The `applications` lists that onboard both example applications, one file per stack. */
+export const STACK_CONFIG_DIR = path.join(EXAMPLES_DIR, "stack-config");
+/** The manifests repository's own CI; its paths are relative to examples/manifests, the copied repo's root. */
+export const WORKFLOW_FILE = path.join(MANIFESTS_DIR, ".github", "workflows", "validate.yml");
+export const SCHEMAS_DIR = path.join(MANIFESTS_DIR, "schemas");
 
 export const WAVE_ANNOTATION = "argocd.argoproj.io/sync-wave";
 export const COMPONENT_LABEL = "app.kubernetes.io/component";
@@ -26,14 +32,70 @@ export const WAVE_BY_COMPONENT: Readonly<Record<string, number>> = {
   application: 2,
 };
 
-/** What each buildable directory must turn into. base is built only through the others. */
+export type Engine = "mysql" | "postgres";
+
+/**
+ * How each database image takes its user, password and database from the credentials Secret: the environment
+ * variable and the Secret key it must read. MySQL's image sets only root's password this way (a user of its own
+ * would need MYSQL_USER too), so the mysql application's dbUser must be root; PostgreSQL's image creates
+ * POSTGRES_USER with POSTGRES_PASSWORD as the owner of POSTGRES_DB, so any dbUser works.
+ */
+export const ENGINES: Readonly<
+  Record<Engine, { image: string; env: Readonly<Record<string, string>>; fixedUser?: string }>
+> = {
+  mysql: {
+    image: "mysql:",
+    env: { MYSQL_ROOT_PASSWORD: "password", MYSQL_DATABASE: "database" },
+    fixedUser: "root",
+  },
+  postgres: {
+    image: "postgres:",
+    env: { POSTGRES_USER: "username", POSTGRES_PASSWORD: "password", POSTGRES_DB: "database" },
+  },
+};
+
+/** The applications side by side in examples/manifests, each in its own directory. */
+export const APPS = {
+  shop: {
+    engine: "mysql",
+    /** Migration directories (with atlas.sum), relative to examples/manifests. */
+    migrations: ["shop/versioned/migrations"],
+    /** Files that hold an AtlasSchema. */
+    schemaFiles: ["shop/base/schema.yaml"],
+  },
+  billing: {
+    engine: "postgres",
+    migrations: ["billing/base/migrations"],
+    schemaFiles: [],
+  },
+} as const satisfies Record<string, { engine: Engine; migrations: string[]; schemaFiles: string[] }>;
+export type AppName = keyof typeof APPS;
+
+/** What each buildable directory must turn into. The bases are built only through the others. */
 export const VARIANTS = {
-  "overlays/dev": { schemaKind: "AtlasSchema", destructiveError: false },
-  "overlays/prod": { schemaKind: "AtlasSchema", destructiveError: true },
-  versioned: { schemaKind: "AtlasMigration", destructiveError: undefined },
-} as const;
+  "shop/overlays/dev": { app: "shop", schemaKind: "AtlasSchema", destructiveError: false, replicas: 1 },
+  "shop/overlays/prod": { app: "shop", schemaKind: "AtlasSchema", destructiveError: true, replicas: 3 },
+  "shop/versioned": { app: "shop", schemaKind: "AtlasMigration", destructiveError: undefined, replicas: 1 },
+  "billing/overlays/dev": {
+    app: "billing",
+    schemaKind: "AtlasMigration",
+    destructiveError: undefined,
+    replicas: 1,
+  },
+  "billing/overlays/prod": {
+    app: "billing",
+    schemaKind: "AtlasMigration",
+    destructiveError: undefined,
+    replicas: 3,
+  },
+} as const satisfies Record<
+  string,
+  { app: AppName; schemaKind: string; destructiveError: boolean | undefined; replicas: number }
+>;
 export type Variant = keyof typeof VARIANTS;
 export const VARIANT_NAMES = Object.keys(VARIANTS) as Variant[];
+export const BASES = ["shop/base", "billing/base"];
+export const ALL_MIGRATION_DIRS: string[] = Object.values(APPS).flatMap((a) => [...a.migrations]);
 
 /**
  * Kinds that live in a namespace. The AppProject admits no cluster-scoped kind but Namespace, and the manifests
@@ -171,6 +233,18 @@ export const CREDENTIAL_KEY = /passw(or)?d|token/i;
 /** Environment variable names whose literal `value:` would be a credential. */
 export const CREDENTIAL_ENV = /PASSWORD|PASSWD|TOKEN|SECRET|(^|_)URL$|DSN/i;
 
+/** A value that names a GitHub Actions secret instead of holding one: `${{ secrets.NAME }}`. */
+export const SECRET_REFERENCE = /^\$\{\{\s*secrets\.[A-Za-z0-9_]+\s*\}\}$/;
+/** A key that switches a password off (MYSQL_ALLOW_EMPTY_PASSWORD: "yes") rather than holding one. */
+export const EMPTY_PASSWORD_FLAG = /ALLOW_EMPTY_PASSWORD$/;
+
+function holdsCredential(key: string, value: unknown): boolean {
+  if (typeof value !== "string" && typeof value !== "number") return false;
+  if (!CREDENTIAL_KEY.test(key)) return false;
+  if (typeof value === "string" && SECRET_REFERENCE.test(value)) return false;
+  return !(EMPTY_PASSWORD_FLAG.test(key) && /^(yes|true|1)$/i.test(String(value)));
+}
+
 /** Every place in a file's text and YAML documents that holds, or looks like it holds, a credential. */
 export function credentialFindings(text: string, documents: unknown[], source: string): string[] {
   const findings: string[] = [];
@@ -181,9 +255,7 @@ export function credentialFindings(text: string, documents: unknown[], source: s
     if (at(doc, "kind") === "Secret") findings.push(`${source}, document ${d + 1}: a Secret`);
     walk(doc, `${source}#${d + 1}`, (node, where) => {
       for (const [key, value] of Object.entries(node)) {
-        if (CREDENTIAL_KEY.test(key) && (typeof value === "string" || typeof value === "number")) {
-          findings.push(`${where}.${key}: literal credential`);
-        }
+        if (holdsCredential(key, value)) findings.push(`${where}.${key}: literal credential`);
       }
       if (typeof node.name === "string" && CREDENTIAL_ENV.test(node.name) && "value" in node) {
         findings.push(`${where}: ${node.name} has a literal value`);
@@ -202,7 +274,9 @@ export interface MigrationFile {
 }
 
 /**
- * atlas.sum as Atlas writes it (ariga/atlas, sql/migrate/dir.go: NewHashFile, HashFile.Sum, MarshalText):
+ * atlas.sum as Atlas writes it (ariga/atlas v1.2.3, sql/migrate/dir.go: LocalDir.Files, NewHashFile,
+ * HashFile.Sum, HashFile.MarshalText; the operator reads a ConfigMap directory through MemDir.Files, which also
+ * keeps only `.sql` names, sorted):
  * the migration files are the `*.sql` files sorted by name; one SHA-256 runs over name and content of each in
  * turn, and each file's line carries the base64 digest of everything hashed up to and including that file. The
  * first line is `h1:` plus the base64 SHA-256 over every file name followed by its (base64) hash.
@@ -227,11 +301,13 @@ export function atlasSum(files: readonly MigrationFile[]): string {
   return `h1:${total.digest("base64")}\n` + lines.map(([name, hash]) => `${name} h1:${hash}\n`).join("");
 }
 
-export function migrationFilesOnDisk(): MigrationFile[] {
+/** The .sql files of a migration directory (relative to examples/manifests), as Atlas reads them. */
+export function migrationFilesOnDisk(dir: string): MigrationFile[] {
+  const full = path.join(MANIFESTS_DIR, dir);
   return fs
-    .readdirSync(MIGRATIONS_DIR)
+    .readdirSync(full)
     .filter((name) => name.endsWith(".sql"))
-    .map((name) => ({ name, data: fs.readFileSync(path.join(MIGRATIONS_DIR, name)) }));
+    .map((name) => ({ name, data: fs.readFileSync(path.join(full, name)) }));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -350,4 +426,198 @@ export function stackConfigs(): [string, Record<string, string>][] {
     ["program defaults", { ...DEFAULTS }],
     ...stacks.map((s): [string, Record<string, string>] => [s, effectiveStackConfig(s)]),
   ];
+}
+
+/** The database Deployment of a build: the one whose container runs the engine's image. */
+export function databaseDeployment(objects: K8sObject[], engine: Engine): K8sObject | undefined {
+  return objects.find(
+    (o) => o.kind === "Deployment" && containers(o).some((c) => c.image.startsWith(ENGINES[engine].image)),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Vendored JSON schemas of the custom resources
+
+/**
+ * Where kubeconform looks for a kind's schema with the workflow's
+ * `-schema-location 'schemas/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json'`
+ * (yannh/kubeconform v0.7.0, pkg/registry/registry.go, schemaPath: Group is apiVersion before the slash,
+ * ResourceKind the lower-cased kind, ResourceAPIVersion the part after the slash).
+ */
+export const SCHEMA_LOCATION = "schemas/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json";
+
+export function schemaFileFor(apiVersion: string, kind: string): string {
+  const parts = apiVersion.split("/");
+  return SCHEMA_LOCATION.replace("{{ .Group }}", parts[0])
+    .replace("{{ .ResourceKind }}", kind.toLowerCase())
+    .replace("{{ .ResourceAPIVersion }}", parts[parts.length - 1]);
+}
+
+export function readSchema(apiVersion: string, kind: string): JsonObject {
+  return JSON.parse(fs.readFileSync(path.join(MANIFESTS_DIR, schemaFileFor(apiVersion, kind)), "utf8"));
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";
+  return typeof value;
+}
+
+/**
+ * The keywords the CRD-derived schemas use (type, enum, properties, required, additionalProperties, items,
+ * anyOf/oneOf/allOf, length, pattern and range bounds), checked the JSON Schema way. Keywords it does not know
+ * (format, x-kubernetes-*) are ignored, as kubeconform ignores them. Returns one message per violation.
+ */
+export function schemaErrors(schema: unknown, value: unknown, where = "$"): string[] {
+  if (!isObject(schema)) return [];
+  const errors: string[] = [];
+  const actual = typeOf(value);
+  if (schema.type !== undefined) {
+    const allowed = (Array.isArray(schema.type) ? schema.type : [schema.type]) as string[];
+    const ok = allowed.includes(actual) || (actual === "integer" && allowed.includes("number"));
+    if (!ok) return [`${where}: is ${actual}, expected ${allowed.join(" or ")}`];
+  }
+  if (Array.isArray(schema.enum) && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
+    errors.push(`${where}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+  }
+  if (typeof value === "string") {
+    if (typeof schema.maxLength === "number" && value.length > schema.maxLength)
+      errors.push(`${where}: longer than ${schema.maxLength}`);
+    if (typeof schema.minLength === "number" && value.length < schema.minLength)
+      errors.push(`${where}: shorter than ${schema.minLength}`);
+    if (typeof schema.pattern === "string" && !new RegExp(schema.pattern, "u").test(value))
+      errors.push(`${where}: does not match ${schema.pattern}`);
+  }
+  if (typeof value === "number") {
+    if (typeof schema.minimum === "number" && value < schema.minimum) errors.push(`${where}: below minimum`);
+    if (typeof schema.maximum === "number" && value > schema.maximum) errors.push(`${where}: above maximum`);
+  }
+  if (isObject(value)) {
+    const properties = isObject(schema.properties) ? schema.properties : {};
+    for (const key of (Array.isArray(schema.required) ? schema.required : []) as string[]) {
+      if (!(key in value)) errors.push(`${where}: required field '${key}' is missing`);
+    }
+    for (const [key, child] of Object.entries(value)) {
+      if (key in properties) errors.push(...schemaErrors(properties[key], child, `${where}.${key}`));
+      else if (schema.additionalProperties === false) errors.push(`${where}: field '${key}' is not allowed`);
+      else errors.push(...schemaErrors(schema.additionalProperties, child, `${where}.${key}`));
+    }
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => errors.push(...schemaErrors(schema.items, item, `${where}[${i}]`)));
+  }
+  if (Array.isArray(schema.allOf))
+    for (const s of schema.allOf) errors.push(...schemaErrors(s, value, where));
+  for (const [keyword, wanted] of [
+    ["anyOf", (n: number) => n >= 1],
+    ["oneOf", (n: number) => n === 1],
+  ] as const) {
+    const options = schema[keyword];
+    if (
+      Array.isArray(options) &&
+      !wanted(options.filter((s) => schemaErrors(s, value, where).length === 0).length)
+    ) {
+      errors.push(
+        `${where}: does not match ${keyword === "anyOf" ? "any" : "exactly one"} of the ${keyword} schemas`,
+      );
+    }
+  }
+  return errors;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The manifests repository's workflow
+
+export function readWorkflow(): { text: string; workflow: JsonObject } {
+  const text = fs.readFileSync(WORKFLOW_FILE, "utf8");
+  const [workflow] = parseDocuments(text, relative(WORKFLOW_FILE));
+  assert.ok(isObject(workflow), "the workflow is not a mapping");
+  return { text, workflow };
+}
+
+/** A workflow env list ("a b c") as words. */
+export const words = (value: unknown) =>
+  String(value ?? "")
+    .split(/\s+/)
+    .filter((w) => w !== "");
+
+/**
+ * Inputs of the ariga/atlas-action actions at v1.16.4 (commit dcd225ef6abb76c79bd3044146084bffb4ed2321), read
+ * in each action.yml; `dir-name` is the one required input of migrate/lint, and its Go code
+ * (atlasaction/action.go, Actions.MigrateLint) refuses to run without it and sends the report to Atlas Cloud.
+ */
+const COMMON_ATLAS_ACTION_INPUTS = ["working-directory", "config", "env", "vars"];
+export const ATLAS_ACTION = {
+  commit: "dcd225ef6abb76c79bd3044146084bffb4ed2321",
+  inputs: {
+    "migrate/lint": [
+      "dir",
+      "dir-name",
+      "git-base",
+      "git-dir",
+      "revisions-schema",
+      "tag",
+      "dev-url",
+      ...COMMON_ATLAS_ACTION_INPUTS,
+    ],
+    "migrate/push": [
+      "dir",
+      "dir-name",
+      "latest",
+      "revisions-schema",
+      "tag",
+      "dev-url",
+      ...COMMON_ATLAS_ACTION_INPUTS,
+    ],
+    "schema/lint": ["schema", "url", "dev-url", ...COMMON_ATLAS_ACTION_INPUTS],
+  } as Record<string, string[]>,
+  required: { "migrate/lint": ["dir-name"], "migrate/push": ["dir-name"] } as Record<string, string[]>,
+};
+
+/** ariga/setup-atlas v0.3 (2f3c785c89a15e1c0d07bcae3900fb5feb969eea), action.yml: its inputs. */
+export const SETUP_ATLAS = {
+  commit: "2f3c785c89a15e1c0d07bcae3900fb5feb969eea",
+  inputs: ["version", "flavor", "cloud-token"],
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Onboarding stack config
+
+/** The keys an item of the `applications` config list may carry, as the program declares them. */
+export const APPLICATION_KEYS: readonly string[] = ITEM_KEY_NAMES;
+
+export type ApplicationItem = Record<string, string | number | boolean>;
+
+export const ONBOARDING_STACKS = ["dev", "prod"];
+
+/** The `applications` list of examples/stack-config/<stack>.yaml. */
+export function onboardingItems(stack: string): ApplicationItem[] {
+  const file = path.join(STACK_CONFIG_DIR, `${stack}.yaml`);
+  const [doc] = parseDocuments(fs.readFileSync(file, "utf8"), relative(file));
+  const list = at(doc, "config.atlas-gitops:applications");
+  assert.ok(Array.isArray(list), `${relative(file)}: config 'atlas-gitops:applications' is not a list`);
+  return list as ApplicationItem[];
+}
+
+/** A shell word: bare when it is safe, else in single quotes. */
+function shellWord(value: string): string {
+  return /^[A-Za-z0-9_./:@-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The `pulumi config set --path` commands that write a stack's `applications` list, item by item, in order (an
+ * index one past the end appends; pulumi/pulumi's config --path handling). Under --path the CLI stores `5432` as
+ * a number and `true`/`false` as booleans, as the fixture holds them; a string that would read as one gets
+ * `--type string`.
+ */
+export function onboardingCommands(stack: string, items: ApplicationItem[]): string[] {
+  return items.flatMap((item, i) =>
+    Object.entries(item).map(([key, value]) => {
+      const text = String(value);
+      const looksTyped = typeof value === "string" && /^(true|false|-?[1-9]\d*|0)$/.test(text);
+      const type = looksTyped ? " --type string" : "";
+      return `pulumi config set --stack ${stack} --path 'applications[${i}].${key}' ${shellWord(text)}${type}`;
+    }),
+  );
 }

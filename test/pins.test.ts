@@ -1,0 +1,375 @@
+/**
+ * The chart pins and renovate.json: every place a chart version appears agrees, Renovate's regex managers find
+ * every place, a bump rewrites all of them in one pull request, and facts read at a chart version are flagged
+ * for a re-read when the pin moves.
+ *
+ * The managers are applied as Renovate applies them (renovatebot/renovate, read at 44.39):
+ * - lib/workers/repository/extract/file-match.ts getMatchingFiles: a file is a manager's when one of its
+ *   managerFilePatterns matches its path from the repository root; `/…/` is a regex (lib/util/string-match.ts
+ *   matchRegexOrGlob), and the repository's ignorePaths are dropped first (getFilteredFileList).
+ * - lib/modules/manager/custom/regex/strategies.ts handleAny: each matchString becomes `new RegExp(s, "g")` over
+ *   the whole file (no `m` flag, so `^`/`$` are the file's ends); every match with a currentValue, a depName and
+ *   a datasource is a dependency (../utils.ts isValidDependency); the whole match is its replaceString.
+ * - lib/workers/repository/update/branch/auto-replace.ts doAutoReplace: to bump, Renovate finds the first
+ *   `indexOf(replaceString)` in the current file, replaces currentValue inside it (every occurrence:
+ *   autoReplaceGlobalMatch defaults to true) and writes it back; a replaceString no longer found is skipped
+ *   as "already updated". Renovate compiles the patterns with RE2, so they avoid lookaround and backreferences.
+ */
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { ARGOCD_CHART_VERSION, ATLAS_OPERATOR_CHART_VERSION } from "../stacks/defaults";
+import { readProjectFile, REPO_ROOT } from "./support/stack-files";
+
+interface Manager {
+  customType: string;
+  description?: string;
+  managerFilePatterns: string[];
+  matchStrings: string[];
+  matchStringsStrategy?: string;
+  depNameTemplate: string;
+  packageNameTemplate?: string;
+  datasourceTemplate: string;
+  registryUrlTemplate?: string;
+  versioningTemplate?: string;
+}
+
+interface PackageRule {
+  description?: string;
+  matchManagers?: string[];
+  matchDepNames?: string[];
+  matchPackageNames?: string[];
+  groupName?: string;
+  allowedVersions?: string;
+}
+
+interface RenovateConfig {
+  extends?: string[];
+  ignorePaths?: string[];
+  customManagers: Manager[];
+  packageRules: PackageRule[];
+}
+
+/** A dependency a manager extracted: where its version sits and the text Renovate rewrites. */
+interface Dep {
+  readonly chart: string;
+  readonly manager: Manager;
+  readonly file: string;
+  readonly currentValue: string;
+  readonly replaceString: string;
+  readonly start: number;
+}
+
+const CHARTS: Record<string, string> = {
+  "argo-cd": ARGOCD_CHART_VERSION,
+  "atlas-operator": ATLAS_OPERATOR_CHART_VERSION,
+};
+
+/** How each chart is looked up: the argo-helm repository, and ghcr.io for the OCI chart (as helmv3 does). */
+const LOOKUP: Record<string, Partial<Manager>> = {
+  "argo-cd": { datasourceTemplate: "helm", registryUrlTemplate: "https://argoproj.github.io/argo-helm" },
+  "atlas-operator": {
+    // renovate lib/modules/manager/helmv3/utils.ts parseRepository: an oci:// chart is the docker datasource
+    // with the registry path, without oci://, as packageName.
+    datasourceTemplate: "docker",
+    packageNameTemplate: "ghcr.io/ariga/charts/atlas-operator",
+    versioningTemplate: "semver",
+  },
+};
+
+/** The Argo CD version each argo-cd chart ships (its Chart.yaml appVersion); add a row when the pin moves. */
+const ARGOCD_APP_VERSIONS: Record<string, string> = { "10.1.1": "3.4.4" };
+
+/**
+ * Files that record facts read in upstream source at a chart's version (templates, CRDs, controller code). Renovate
+ * must not rewrite them: a bump makes their facts stale until someone reads the new version and updates them.
+ */
+const READ_AT_VERSION: Record<string, string[]> = {
+  "argo-cd": [
+    "components/argocd-access.ts",
+    "components/monitoring.ts",
+    "components/notifications.ts",
+    "test/argocd.test.ts",
+    "test/notifications.test.ts",
+  ],
+  "atlas-operator": [
+    "components/atlas-operator-rbac.ts",
+    "components/health-checks/db.atlasgo.io_AtlasMigration.lua",
+    "components/health-checks/db.atlasgo.io_AtlasSchema.lua",
+    "components/monitoring.ts",
+    "examples/manifests/README.md",
+    "test/atlas-operator-rbac.test.ts",
+    "test/fixtures/atlas-health/AtlasMigration/applied.yaml",
+    "test/fixtures/atlas-health/AtlasMigration/failures.yaml",
+    "test/fixtures/atlas-health/AtlasSchema/applied.yaml",
+    "test/fixtures/atlas-health/AtlasSchema/failures.yaml",
+    "test/health-checks.test.ts",
+    "test/monitoring.test.ts",
+    "test/support/manifests.ts",
+  ],
+};
+
+/** This file names the versions in its own tables; it checks the pins and is not one. */
+const SELF = "test/pins.test.ts";
+
+const config = (): RenovateConfig =>
+  JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "renovate.json"), "utf8")) as RenovateConfig;
+
+/** Every text file of the repository, by path from its root, except node_modules (renovate.json ignorePaths). */
+function repoFiles(dir = ""): string[] {
+  const files: string[] = [];
+  for (const entry of fs.readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true })) {
+    const rel = dir === "" ? entry.name : `${dir}/${entry.name}`;
+    if (entry.isDirectory()) {
+      if (entry.name !== ".git" && entry.name !== "node_modules") files.push(...repoFiles(rel));
+    } else if (entry.isFile() && !fs.readFileSync(path.join(REPO_ROOT, rel)).includes(0)) {
+      files.push(rel);
+    }
+  }
+  return files.sort();
+}
+
+const read = (file: string) => fs.readFileSync(path.join(REPO_ROOT, file), "utf8");
+
+/** A `/…/` managerFilePatterns entry as the RegExp Renovate builds (string-match.ts parseRegexMatch). */
+function filePattern(pattern: string): RegExp {
+  const m = /^\/(.*)\/(i?)$/.exec(pattern);
+  assert.ok(m !== null, `managerFilePatterns '${pattern}': this test models only /regex/ patterns`);
+  return new RegExp(m[1], m[2]);
+}
+
+/** What one manager extracts from one file's content, as handleAny does. */
+function extract(manager: Manager, file: string, content: string): Dep[] {
+  const deps: Dep[] = [];
+  for (const source of manager.matchStrings) {
+    const regex = new RegExp(source, "g");
+    for (let m = regex.exec(content); m !== null; m = regex.exec(content)) {
+      const currentValue = m.groups?.currentValue;
+      if (currentValue === undefined || currentValue.trim() === "") continue;
+      deps.push({
+        chart: manager.depNameTemplate,
+        manager,
+        file,
+        currentValue,
+        replaceString: m[0],
+        start: m.index,
+      });
+    }
+  }
+  return deps;
+}
+
+/** Every dependency every manager finds in the given file contents. */
+function extractAll(cfg: RenovateConfig, contents: ReadonlyMap<string, string>): Dep[] {
+  return cfg.customManagers.flatMap((manager) =>
+    [...contents.keys()]
+      .filter((file) => manager.managerFilePatterns.some((p) => filePattern(p).test(file)))
+      .flatMap((file) => extract(manager, file, contents.get(file)!)),
+  );
+}
+
+/**
+ * Mentions of a version in a text, in any form a person writes it (10.1.1, v10.1.1, argo-cd-10.1.1), but not as
+ * part of a longer version (110.1.1, 10.1.10) or a range (^10.1.1, ~10.1.1), which is not a pin.
+ */
+function mentions(content: string, version: string): number[] {
+  const escaped = version.replace(/\./g, "\\.");
+  return [...content.matchAll(new RegExp(`(?<![\\d.^~])${escaped}(?![\\d.])`, "g"))].map((m) => m.index!);
+}
+
+const contentsOf = (files: string[]) => new Map(files.map((f) => [f, read(f)]));
+
+/** Bumps one chart in the given contents the way doAutoReplace does, one dependency after the other. */
+function bump(
+  deps: Dep[],
+  contents: Map<string, string>,
+  chart: string,
+  newValue: string,
+): Map<string, string> {
+  const next = new Map(contents);
+  for (const dep of deps.filter((d) => d.chart === chart)) {
+    const existing = next.get(dep.file)!;
+    const at = existing.indexOf(dep.replaceString);
+    if (at === -1) continue; // "Cannot find replaceString in current file content. Was it already updated?"
+    const replaced = dep.replaceString.split(dep.currentValue).join(newValue);
+    next.set(dep.file, existing.slice(0, at) + replaced + existing.slice(at + dep.replaceString.length));
+  }
+  return next;
+}
+
+describe("chart pins and Renovate", () => {
+  const files = repoFiles();
+  const contents = contentsOf(files);
+  const cfg = config();
+  const deps = extractAll(cfg, contents);
+
+  it("uses only what this test models of Renovate", () => {
+    // ignorePaths replaces config:recommended's (it is not mergeable), which would skip test/ and examples/.
+    assert.deepStrictEqual(cfg.ignorePaths, ["**/node_modules/**"]);
+    for (const m of cfg.customManagers) {
+      assert.strictEqual(m.customType, "regex");
+      assert.strictEqual(m.matchStringsStrategy, undefined, "the default strategy, any");
+      for (const p of m.managerFilePatterns) filePattern(p);
+      for (const s of m.matchStrings) {
+        assert.ok(!/\(\?<?[=!]|\\[1-9]/.test(s), `RE2 has no lookaround or backreference: ${s}`);
+        assert.match(s, /\(\?<currentValue>/);
+        assert.ok(new RegExp(s, "g").global);
+      }
+    }
+  });
+
+  it("looks each chart up where it is published", () => {
+    for (const m of cfg.customManagers) {
+      const lookup = LOOKUP[m.depNameTemplate];
+      assert.ok(lookup !== undefined, `manager for unknown chart '${m.depNameTemplate}'`);
+      for (const [key, value] of Object.entries(lookup)) {
+        assert.strictEqual(m[key as keyof Manager], value, `${m.depNameTemplate} ${key}`);
+      }
+    }
+  });
+
+  it("finds each chart's version in the constant, Pulumi.yaml, the README and the tests", () => {
+    for (const chart of Object.keys(CHARTS)) {
+      const where = new Set(deps.filter((d) => d.chart === chart).map((d) => d.file));
+      for (const file of ["stacks/defaults.ts", "Pulumi.yaml", "README.md", "test/platform.test.ts"]) {
+        assert.ok(where.has(file), `${chart}: no manager finds its version in ${file}`);
+      }
+    }
+  });
+
+  it("has no manager that finds nothing, so a reworded place cannot slip out unnoticed", () => {
+    for (const m of cfg.customManagers) {
+      for (const s of m.matchStrings) {
+        const found = deps.filter((d) => d.manager === m && new RegExp(s).test(d.replaceString));
+        assert.ok(found.length > 0, `${m.depNameTemplate}: matchString finds nothing: ${s}`);
+      }
+    }
+  });
+
+  it("pins each chart to one version everywhere, the one stacks/defaults.ts and Pulumi.yaml declare", () => {
+    const project = readProjectFile().config;
+    assert.strictEqual(project.argocdChartVersion.default, ARGOCD_CHART_VERSION);
+    assert.strictEqual(project.atlasOperatorChartVersion.default, ATLAS_OPERATOR_CHART_VERSION);
+    for (const dep of deps) {
+      assert.strictEqual(
+        dep.currentValue,
+        CHARTS[dep.chart],
+        `${dep.file}: ${dep.chart} at '${dep.replaceString}'`,
+      );
+    }
+  });
+
+  it("gives every mention of a pinned version to a manager, or lists its file as read at that version", () => {
+    const unowned: string[] = [];
+    for (const [chart, version] of Object.entries(CHARTS)) {
+      for (const [file, content] of contents) {
+        if (file === SELF || READ_AT_VERSION[chart].includes(file)) continue;
+        const spans = deps.filter((d) => d.file === file && d.chart === chart);
+        for (const at of mentions(content, version)) {
+          const owned = spans.some((d) => at >= d.start && at < d.start + d.replaceString.length);
+          if (!owned) unowned.push(`${file}:${content.slice(0, at).split("\n").length} ${chart} ${version}`);
+        }
+      }
+    }
+    assert.deepStrictEqual(unowned, [], "add a matchString to renovate.json, or the file to READ_AT_VERSION");
+  });
+
+  it("flags files with facts read at a chart version for a re-read once the pin moves", () => {
+    for (const [chart, listed] of Object.entries(READ_AT_VERSION)) {
+      for (const file of listed) {
+        assert.ok(contents.has(file), `${file} is gone: drop it from READ_AT_VERSION`);
+        assert.ok(
+          mentions(contents.get(file)!, CHARTS[chart]).length > 0,
+          `${file} records facts read at another ${chart} version than the pinned ${CHARTS[chart]}: read the ` +
+            `upstream source at the pinned version, update the facts and the version they name`,
+        );
+      }
+    }
+  });
+
+  it("names, beside the argo-cd pin, the Argo CD version that chart ships", () => {
+    const app = ARGOCD_APP_VERSIONS[ARGOCD_CHART_VERSION];
+    assert.ok(
+      app !== undefined,
+      `which Argo CD does argo-cd ${ARGOCD_CHART_VERSION} ship? Add its Chart.yaml appVersion to ` +
+        `ARGOCD_APP_VERSIONS in ${SELF} and update the 'Argo CD v…' beside each pin`,
+    );
+    let seen = 0;
+    for (const dep of deps.filter((d) => d.chart === "argo-cd")) {
+      const content = contents.get(dep.file)!;
+      const lineStart = content.lastIndexOf("\n", dep.start) + 1;
+      const lineEnd = content.indexOf("\n", dep.start + dep.replaceString.length);
+      for (const m of content
+        .slice(lineStart, lineEnd === -1 ? undefined : lineEnd)
+        .matchAll(/\bv(\d+\.\d+\.\d+)\b/g)) {
+        assert.strictEqual(m[1], app, `${dep.file}: '${m[0]}' beside argo-cd ${ARGOCD_CHART_VERSION}`);
+        seen++;
+      }
+    }
+    assert.ok(seen >= 3, "the Argo CD version is named beside the pin");
+  });
+
+  it("keeps the places of a chart apart, so bumping one never skips another", () => {
+    const byFile = new Map<string, Dep[]>();
+    for (const d of deps) byFile.set(d.file, [...(byFile.get(d.file) ?? []), d]);
+    for (const [file, list] of byFile) {
+      const sorted = [...list].sort((a, b) => a.start - b.start);
+      for (let i = 1; i < sorted.length; i++) {
+        const prev = sorted[i - 1];
+        assert.ok(prev.start + prev.replaceString.length <= sorted[i].start, `${file}: matches overlap`);
+      }
+    }
+  });
+
+  for (const chart of Object.keys(CHARTS)) {
+    it(`rewrites every ${chart} pin in one bump and leaves the old version nowhere Renovate owns`, () => {
+      const newValue = "98.76.54";
+      const bumped = bump(deps, contents, chart, newValue);
+      const after = extractAll(cfg, bumped).filter((d) => d.chart === chart);
+      assert.strictEqual(
+        after.length,
+        deps.filter((d) => d.chart === chart).length,
+        "every place still found",
+      );
+      assert.deepStrictEqual([...new Set(after.map((d) => d.currentValue))], [newValue]);
+      for (const [file, content] of bumped) {
+        if (file === SELF || READ_AT_VERSION[chart].includes(file)) continue;
+        assert.deepStrictEqual(
+          mentions(content, CHARTS[chart]),
+          [],
+          `${file} still names ${chart} ${CHARTS[chart]}`,
+        );
+      }
+    });
+
+    it(`puts every ${chart} place in one pull request`, () => {
+      // Renovate makes one branch per group; every place has the same lookup, so all get the same new version.
+      const groups = cfg.packageRules.filter(
+        (r) => r.groupName !== undefined && r.matchDepNames?.includes(chart),
+      );
+      assert.strictEqual(groups.length, 1, `one group for ${chart}`);
+      assert.deepStrictEqual(groups[0].matchManagers, ["custom.regex"]);
+      const managers = cfg.customManagers.filter((m) => m.depNameTemplate === chart);
+      const lookups = new Set(
+        managers.map((m) =>
+          JSON.stringify([m.datasourceTemplate, m.packageNameTemplate, m.registryUrlTemplate]),
+        ),
+      );
+      assert.strictEqual(lookups.size, 1, "every place looks the chart up the same way");
+    });
+  }
+
+  it("keeps @pulumi/pulumi below 3.249, which needs Node 22, in both package.json files", () => {
+    const rule = cfg.packageRules.find((r) => r.matchPackageNames?.includes("@pulumi/pulumi"));
+    assert.ok(rule !== undefined);
+    assert.strictEqual(rule.allowedVersions, "<3.249.0");
+    assert.match(rule.description ?? "", /Node 22/);
+    const root = JSON.parse(read("package.json"));
+    assert.match(root.engines.node, /^>=20\./, "revisit the rule when the project moves to Node 22");
+    for (const file of ["package.json", "policy/package.json"]) {
+      const version = JSON.parse(read(file)).dependencies["@pulumi/pulumi"] as string;
+      const [major, minor] = version.split(".").map(Number);
+      assert.ok(major === 3 && minor < 249, `${file}: @pulumi/pulumi ${version}`);
+    }
+  });
+});
