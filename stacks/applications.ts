@@ -81,11 +81,10 @@ function readList(
   if (!Array.isArray(list)) {
     // `pulumi config set applications '[...]'` without --path stores a string; the CLI rejects it for a key
     // declared as an array, but say how to set it right in case the program runs without that check.
-    problems.fail(
-      listField,
-      "expected a list of applications, set item by item with --path",
-      undefined,
-      first.example,
+    problems.add(
+      `Config '${PROJECT}:applications' is '${listField.value}' — expected a list of applications, set item by ` +
+        `item with --path. Remove it with: pulumi config rm --stack ${problems.stack} applications; set it ` +
+        `with: ${problems.command(first)}`,
     );
     return [];
   }

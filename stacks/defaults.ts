@@ -58,7 +58,7 @@ const KEYS = {
   repoUsername: { default: "", example: "git" },
   repoToken: { example: "<token>", secret: true },
   repoSshPrivateKey: { example: "-- < ~/.ssh/deploy_key", secret: true },
-  applications: { default: "[]", example: "--path 'applications[0].name' myapp" },
+  applications: { default: "[]", example: "myapp" },
   ...OPERATIONS_KEYS,
 } satisfies Record<string, KeySpec>;
 

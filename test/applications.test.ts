@@ -329,7 +329,8 @@ describe("applications", () => {
       const problems = problemsOf({ repoURL: REPO, applications: "billing" });
       assert.deepStrictEqual(problems, [
         "Config 'atlas-gitops:applications' is 'billing' — expected a list of applications, set item by item " +
-          "with --path. Set it with: pulumi config set --stack dev applications myapp",
+          "with --path. Remove it with: pulumi config rm --stack dev applications; set it with: pulumi config " +
+          "set --stack dev --path 'applications[0].name' myapp",
       ]);
     });
 

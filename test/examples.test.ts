@@ -15,7 +15,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { appProjectManifest, applicationManifest } from "../components/application";
 import { CREDENTIAL_KEYS } from "../components/database-credentials";
-import { DEFAULTS } from "../stacks/defaults";
+import { parseStackConfig } from "../stacks/config";
 import { REPO_ROOT } from "./support/stack-files";
 import {
   EXAMPLES_DIR,
@@ -605,12 +605,18 @@ describe("examples/manifests", function () {
       describe(`the onboarding config examples/stack-config/${stack}.yaml`, function () {
         const items = onboardingItems(stack);
 
+        // What the program makes of the items: inherited and default values filled in by its own parser.
+        const resolved = parseStackConfig(
+          { repoURL: "https://github.com/org/manifests", applications: JSON.stringify(items) },
+          stack,
+        ).applications;
+
         it("lists both applications, each with keys an applications item has, and a path that builds", function () {
           assert.deepStrictEqual(
             items.map((i) => i.name),
             Object.keys(APPS),
           );
-          for (const item of items) {
+          for (const [i, item] of items.entries()) {
             const unknown = Object.keys(item).filter((k) => !APPLICATION_KEYS.includes(k));
             assert.deepStrictEqual(unknown, [], `${String(item.name)}: keys no applications item has`);
             assert.ok(
@@ -623,14 +629,9 @@ describe("examples/manifests", function () {
               `${String(item.name)} points at another app`,
             );
             assert.strictEqual(
-              item.dbEngine,
+              resolved[i].database.engine,
               APPS[item.name as AppName].engine,
               `${String(item.name)}: dbEngine`,
-            );
-            assert.strictEqual(
-              typeof item.dbPort,
-              "number",
-              `${String(item.name)}: dbPort as --path stores it`,
             );
             assert.ok(
               !String(item.path).includes(stack === "dev" ? "/prod" : "/dev"),
@@ -638,25 +639,36 @@ describe("examples/manifests", function () {
             );
           }
           assert.strictEqual(
-            new Set(items.map((i) => i.namespace ?? i.name)).size,
+            new Set(resolved.map((a) => a.namespace)).size,
             items.length,
             "shared namespace",
           );
         });
 
         it("matches each application's manifests: Secret name and keys, host, port, database and user", function () {
-          for (const item of items) {
-            const objects = build(this, item.path as Variant);
-            const where = `${stack}: ${String(item.name)} at ${String(item.path)}`;
-            const secretName = item.dbSecretName ?? DEFAULTS.dbSecretName;
+          for (const app of resolved) {
+            const objects = build(this, app.source.path as Variant);
+            const where = `${stack}: ${app.name} at ${app.source.path}`;
             for (const ref of secretReferences(objects)) {
-              assert.strictEqual(ref.name, secretName, `${where}: ${ref.where}`);
+              assert.strictEqual(ref.name, app.database.secretName, `${where}: ${ref.where}`);
               assert.ok(
                 (CREDENTIAL_KEYS as readonly unknown[]).includes(ref.key),
                 `${where}: ${ref.where} key`,
               );
             }
-            assertDatabaseMatches(objects, item.dbEngine as Engine, item, where);
+            const db = app.database;
+            assertDatabaseMatches(
+              objects,
+              db.engine,
+              {
+                dbHost: db.host,
+                dbPort: db.port,
+                dbName: db.name,
+                dbUser: db.user,
+                dbSecretName: db.secretName,
+              },
+              where,
+            );
           }
         });
 

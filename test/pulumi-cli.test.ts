@@ -421,13 +421,20 @@ describe("Pulumi CLI model", () => {
       );
     });
 
+    // `--path` commands build a list item by item, so each runs after the README's earlier `--path` commands for
+    // the same stack, as a reader typing them in order would; every other command runs on the committed file.
+    const built = new Map<string, StackConfig>();
     commands.forEach((command, i) => {
       const c = parsed[i];
       if (c === "template") return; // `<key> <value>`: the syntax, not an example.
       it(`passes the CLI's checks after: ${command}`, () => {
         const project = loadProject();
         const stack = COMMITTED_STACKS.includes(c.stack) ? c.stack : "dev";
-        const file = configSet(stackFile(stack, project), c.key, c.value, c.opts);
+        const before = c.opts.path
+          ? (built.get(stack) ?? stackFile(stack, project))
+          : stackFile(stack, project);
+        const file = configSet(before, c.key, c.value, c.opts);
+        if (c.opts.path) built.set(stack, file);
         const run = prepareRun(project, file, stack);
         const key = (c.key.includes(":") ? c.key : `${PROJECT}:${c.key}`).split(/[[.]/)[0];
         const value = c.opts.stdin && !c.opts.raw ? c.value.replace(/\n$/, "") : c.value;
