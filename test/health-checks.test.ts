@@ -524,28 +524,62 @@ describe("the Lua sandbox the tests run in", () => {
     assert.throws(() => runLua("return math.floor(1.5)"), /attempt to index a nil value \(global 'math'\)/);
   });
 
-  it("opens nothing else beyond base, table and a two-function os", () => {
+  // Argo CD v3.4.4 util/lua/lua.go runLuaWithResourceActionParameters + oslib_safe.go OpenSafeOs/SafeOsLoader,
+  // with gopher-lua v1.1.1 auxlib.go RegisterModule: see test/support/lua-sandbox.ts.
+  it("has no global os, as Argo CD registers its safe os only as a preloaded module", () => {
+    assert.deepEqual(runLua("return type(os), rawget(_G, 'os')"), ["nil", undefined]);
+    assert.throws(() => runLua("return os.time()"), /attempt to index a nil value \(global 'os'\)/);
+  });
+
+  it('gives require("os") a table with exactly time and date, loaded once', () => {
+    const [names, timeType, dateType, same] = runLua(`
+            local os = require("os")
+            local names = {}
+            for name in pairs(os) do names[#names + 1] = name end
+            table.sort(names)
+            return table.concat(names, ","), type(os.time()), type(os.date("!%Y")), require("os") == os`);
+    assert.deepEqual([names, timeType, dateType, same], ["date,time", "number", "string", true]);
+  });
+
+  it("leaves the table library as it was: the safe os registered under its name adds nothing", () => {
+    const [names] = runLua(`
+            local names = {}
+            for name in pairs(table) do names[#names + 1] = name end
+            table.sort(names)
+            return table.concat(names, ",")`);
+    // gopher-lua tablelib.go tableFuncs; no time, no date, none of Lua 5.3's move/pack/unpack.
+    assert.equal(names, "concat,getn,insert,maxn,remove,sort");
+  });
+
+  it("opens package and require, and no other library", () => {
     const [types] = runLua(`
-            local names = { "string", "math", "io", "require", "package", "debug", "coroutine", "utf8" }
+            local names = { "package", "require", "table", "os", "string", "math", "io", "debug", "coroutine", "utf8" }
             local found = {}
             for _, name in ipairs(names) do found[#found + 1] = name .. "=" .. type(_G[name]) end
             return table.concat(found, " ")`);
     assert.equal(
       types,
-      "string=nil math=nil io=nil require=nil package=nil debug=nil coroutine=nil utf8=nil",
+      "package=table require=function table=table os=nil string=nil math=nil io=nil debug=nil coroutine=nil utf8=nil",
     );
-    const [osNames] = runLua(`
-            local names = {}
-            for name in pairs(os) do names[#names + 1] = name end
-            table.sort(names)
-            return table.concat(names, ",")`);
-    assert.equal(osNames, "date,time");
-    assert.deepEqual(runLua("return type(pairs), type(tostring), type(pcall), type(os.time())"), [
+    assert.deepEqual(
+      runLua("return type(package.preload), type(package.loaded), require('table') == table"),
+      ["table", "table", true],
+    );
+    assert.deepEqual(runLua("return type(pairs), type(tostring), type(pcall), _VERSION, rawlen"), [
       "function",
       "function",
       "function",
-      "number",
+      "Lua 5.1",
+      undefined,
     ]);
+  });
+
+  it("lets require find preloaded modules only, never a file on disk", () => {
+    assert.throws(() => runLua('return require("atlas-status")'), /module 'atlas-status' not found/);
+    assert.throws(
+      () => runLua('return require("components/health-checks/shared/atlas-status")'),
+      /not found/,
+    );
   });
 
   it("turns a runtime error into a thrown error", () => {
@@ -587,6 +621,15 @@ describe("the Lua sandbox the tests run in", () => {
     ]);
     // What the scripts guard against: Lua 5.3 prints a float-held 3 as "3.0".
     assert.deepEqual(runLua("return tostring(obj.n)", { obj: { n: 3 } }, { floatNumbers: true }), ["3.0"]);
+  });
+
+  it("reads the script's last return value, the top of the stack where Argo CD reads the verdict", () => {
+    const verdict = runHealthScript(
+      'return { status = "Degraded", message = "first" }, { status = "Healthy", message = "last" }',
+      {},
+    );
+    assert.deepEqual(verdict, { status: "Healthy", message: "last" });
+    assert.throws(() => runHealthScript('return { status = "Healthy" }, "trailing"', {}), /expected a table/);
   });
 
   it("refuses a verdict Argo CD would not accept", () => {
@@ -634,6 +677,9 @@ describe("the scripts stay within what argocd-cm's gopher-lua offers", () => {
     ["unpack", /\bunpack\b/],
     ["bit operators", /[&|]|<<|>>|~(?!=)/],
     ["require", /\brequire\b/],
+    ["the global os, which argocd-cm scripts do not have", /(^|[^.\w])os\s*\./m],
+    ["Lua 5.2+ table functions", /\btable\s*\.\s*(pack|unpack|move)\b/],
+    ["rawlen", /\brawlen\b/],
     ["io", /\bio\s*\./],
     ["utf8", /\butf8\b/],
   ];

@@ -26,6 +26,7 @@ declare module "fengari" {
     lua_close(L: LuaState): void;
     lua_createtable(L: LuaState, narr: number, nrec: number): void;
     lua_getfield(L: LuaState, idx: number, k: LuaString): number;
+    lua_getglobal(L: LuaState, name: LuaString): number;
     lua_gettop(L: LuaState): number;
     lua_isinteger(L: LuaState, idx: number): boolean;
     lua_next(L: LuaState, idx: number): boolean;
@@ -69,5 +70,6 @@ declare module "fengari" {
     luaopen_base: LuaJsFunction;
     luaopen_table: LuaJsFunction;
     luaopen_os: LuaJsFunction;
+    luaopen_package: LuaJsFunction;
   };
 }

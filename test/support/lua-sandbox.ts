@@ -1,8 +1,21 @@
 /**
- * Runs Lua the way Argo CD runs an argocd-cm health check (util/lua/lua.go): a fresh state with only the base
- * library, `table` and an `os` table holding `time` and `date`; no `string`, no `math`, so strings have no
- * methods either. The object goes in as the global `obj`; a script error becomes a thrown JS error so a test
- * fails loudly instead of quietly reading as "not Healthy".
+ * Runs Lua the way Argo CD v3.4.4 runs an argocd-cm health check (util/lua/lua.go `runLuaWithResourceActionParameters`
+ * and `ExecuteHealthLua`, at tag v3.4.4): a fresh gopher-lua state without the standard libraries (no
+ * useOpenLibs), then `package`, the base library and `table`, and `os` ONLY as a preloaded module. That loop
+ * also calls `OpenSafeOs` (util/lua/oslib_safe.go), but it registers its two functions under the table
+ * library's name (`RegisterModule(lua.TabLibName, ...)`), and gopher-lua's RegisterModule (auxlib.go, v1.1.1)
+ * returns the already-loaded `table` module untouched: so there is no global `os` and `table` gains nothing.
+ * `l.PreloadModule(lua.OsLibName, SafeOsLoader)` is what makes `local os = require("os")` return a table with
+ * exactly `time` and `date`. No `string`, no `math`, so strings have no methods either. The object goes in as
+ * the global `obj`; Argo CD reads the value on top of the stack after the chunk ran (`l.Get(-1)`), i.e. the
+ * script's last return value. A script error becomes a thrown JS error so a test fails loudly instead of quietly
+ * reading as "not Healthy".
+ *
+ * The VM here is Lua 5.3 (fengari) and Argo CD's is gopher-lua (Lua 5.1), so the sandbox offers no more than
+ * gopher-lua does: what only 5.2+ has is removed (rawlen, table.move/pack/unpack, package.searchpath), and
+ * `require` searches only package.preload (gopher-lua would also search package.path on the Argo CD server's
+ * disk, which no health check can count on). Lua 5.1-only globals (unpack, loadstring, module, getfenv,
+ * setfenv) stay absent: a script using them fails here, never the other way round.
  */
 // fengari: a Lua 5.3 VM in pure JS, so no native build, and it lets us open only the libraries Argo CD opens.
 import { lauxlib, lua, lualib, to_luastring, type LuaState } from "fengari";
@@ -51,13 +64,11 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   !Array.isArray(v) &&
   [Object.prototype, null].includes(Object.getPrototypeOf(v));
 
-/** Opens exactly what Argo CD opens for a configmap script without useOpenLibs (package aside, see below). */
-function openArgoLibraries(L: LuaState): void {
-  lauxlib.luaL_requiref(L, to_luastring("_G"), lualib.luaopen_base, 1);
-  lauxlib.luaL_requiref(L, to_luastring("table"), lualib.luaopen_table, 1);
-  lua.lua_settop(L, 0);
-  // Argo CD's "safe" os: time and date only. Build fengari's full os table, copy the two, drop the rest.
-  // (Argo CD also opens `package` so `require("os")` works; the health checks need no require, so it stays out.)
+/**
+ * gopher-lua's `SafeOsLoader` (util/lua/oslib_safe.go): a new table holding only `time` and `date`. Built from
+ * fengari's os library, of which the rest is dropped.
+ */
+const safeOsLoader = (L: LuaState): number => {
   lua.lua_pushcfunction(L, lualib.luaopen_os);
   lua.lua_call(L, 0, 1);
   lua.lua_createtable(L, 0, 2);
@@ -65,8 +76,52 @@ function openArgoLibraries(L: LuaState): void {
     lua.lua_getfield(L, -2, to_luastring(name));
     lua.lua_setfield(L, -2, to_luastring(name));
   }
-  lua.lua_setglobal(L, to_luastring("os"));
+  return 1;
+};
+
+/**
+ * Shapes Lua 5.3's libraries into gopher-lua's (Lua 5.1) surface: drops what 5.1 lacks, adds table.getn and
+ * table.maxn (gopher-lua tablelib.go), reports 5.1, and lets `require` look only in package.preload.
+ */
+const GOPHER_LUA_SURFACE = `
+rawlen = nil
+_VERSION = "Lua 5.1"
+table.move, table.pack, table.unpack = nil, nil, nil
+table.getn = function(list) return #list end
+table.maxn = function(list)
+  local n = 0
+  for k in pairs(list) do
+    if type(k) == "number" and k > n then n = k end
+  end
+  return n
+end
+package.searchpath, package.jspath = nil, nil
+package.searchers = { package.searchers[1] }
+`;
+
+/** Opens what Argo CD opens for an argocd-cm script without useOpenLibs, in the order lua.go opens it. */
+function openArgoLibraries(L: LuaState): void {
+  // lua.go: LoadLibName/OpenPackage, BaseLibName/OpenBase, TabLibName/OpenTable. (gopher-lua's base library
+  // also defines the global `require`; fengari's package library does.)
+  lauxlib.luaL_requiref(L, to_luastring("package"), lualib.luaopen_package, 1);
+  lauxlib.luaL_requiref(L, to_luastring("_G"), lualib.luaopen_base, 1);
+  lauxlib.luaL_requiref(L, to_luastring("table"), lualib.luaopen_table, 1);
   lua.lua_settop(L, 0);
+  // lua.go: {lua.OsLibName, OpenSafeOs} is a no-op here (see the header): nothing to open.
+  // lua.go: l.PreloadModule(lua.OsLibName, SafeOsLoader), i.e. package.preload.os.
+  lua.lua_getglobal(L, to_luastring("package"));
+  lua.lua_getfield(L, -1, to_luastring("preload"));
+  lua.lua_pushcfunction(L, safeOsLoader);
+  lua.lua_setfield(L, -2, to_luastring("os"));
+  lua.lua_settop(L, 0);
+  const surface = to_luastring(GOPHER_LUA_SURFACE);
+  if (
+    lauxlib.luaL_loadbufferx(L, surface, surface.length, to_luastring("=sandbox"), to_luastring("t")) !==
+    lua.LUA_OK
+  ) {
+    throw new Error(`sandbox setup does not compile: ${errorText(L)}`);
+  }
+  lua.lua_call(L, 0, 0);
 }
 
 /**
@@ -201,9 +256,10 @@ export function runLua(
 }
 
 /**
- * Runs a health script against `obj` and returns its verdict, checked the way Argo CD checks it: the last
- * returned value must be a table whose `status` is one of Argo CD's health codes. Anything else throws,
- * where Argo CD would show Unknown.
+ * Runs a health script against `obj` and returns its verdict, read the way ExecuteHealthLua reads it: the last
+ * returned value (`l.Get(-1)`) must be a table whose `status` is one of Argo CD's health codes
+ * (`isValidHealthStatusCode`) and whose `message`, if any, is a string. Anything else throws: Argo CD would
+ * report an error, an empty status, or Unknown ("Lua returned an invalid health status").
  */
 export function runHealthScript(script: string, obj: unknown, options: SandboxOptions = {}): HealthStatus {
   const results = runLua(script, { obj }, options);

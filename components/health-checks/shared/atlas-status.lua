@@ -1,11 +1,11 @@
 -- Shared body of the Atlas operator health checks (components/health-checks.ts). It is not a script on its
 -- own: the program appends it to each kind's file (../db.atlasgo.io_<Kind>.lua), and relies on that file
 -- defining `KIND` (the kind's name, for messages) and `approval_hint(status)` (extra text for the
--- Suspended message). Argo CD takes one self-contained script per argocd-cm key, with no `require`.
+-- Suspended message). Argo CD takes one self-contained script per argocd-cm key: nothing to `require`.
 --
--- Argo CD runs this from argocd-cm in gopher-lua (Lua 5.1) with only the base library, `table` and
--- os.time/os.date: no `string`, no `math`, no methods on strings. Everything below also behaves the same
--- under Lua 5.3, which the tests use.
+-- Argo CD runs this from argocd-cm in gopher-lua (Lua 5.1) with only `package`, the base library and
+-- `table`; there is no global `os` (only `require("os")`, with time and date), no `string`, no `math`, no
+-- methods on strings. Everything below also behaves the same under Lua 5.3, which the tests use.
 
 -- Ready=False reasons that mean the operator is still working: the sync wave waits.
 local PENDING_REASONS = { Reconciling = true, GettingDevDB = true }
