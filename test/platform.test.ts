@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { isDeepStrictEqual } from "util";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
@@ -6,7 +7,7 @@ import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/App
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import { resolve, TYPES, useMocks } from "./support/mocks";
 import { EngineModel, Node } from "./support/engine-model";
-import { configSet } from "./support/pulumi-cli";
+import { configSet, StackConfig } from "./support/pulumi-cli";
 import { stackRun, StackRun } from "./support/stack-files";
 import { parseStackConfig } from "../stacks/config";
 import { AtlasGitOps } from "../components/platform";
@@ -276,40 +277,157 @@ describe("Upgrades from v0.1 replace nothing", () => {
 
   const names = (nodes: Iterable<Node>) => [...nodes].map((n) => n.name).sort();
 
-  it("keeps every URN when the list is reordered, and one application's removal touches no other's", async () => {
-    const withApps = (apps: string[]) =>
+  describe("with three applications", () => {
+    const withApps = (apps: string[], edit: (f: StackConfig) => StackConfig = (f) => f) =>
       stackRun("dev", (f) =>
-        apps.reduce((file, name, i) => configSet(file, `applications[${i}].name`, name, { path: true }), f),
+        edit(
+          apps.reduce((file, name, i) => configSet(file, `applications[${i}].name`, name, { path: true }), f),
+        ),
       );
     const urns = async (run: Run) =>
       new Map(
         await Promise.all(run.custom.map(async (n) => [run.model.urn(n), await run.inputs(n)] as const)),
       );
-    const forward = await urns(await evaluate("dev", withApps(["shop", "billing", "reports"])));
-    const reversed = await urns(await evaluate("dev", withApps(["reports", "billing", "shop"])));
-    assert.deepStrictEqual([...forward.keys()].sort(), [...reversed.keys()].sort());
-    const without = await urns(await evaluate("dev", withApps(["shop", "reports"])));
-    for (const [urn, inputs] of without) {
-      assert.ok(forward.has(urn), `${urn} is new`);
-      // The operator's release changes on purpose: it stops watching billing's namespace.
-      if (!urn.endsWith("::atlas-operator-release")) {
+    let forward: Map<string, Record<string, unknown>>;
+    before(async () => {
+      forward = await urns(await evaluate("dev", withApps(["shop", "billing", "reports"])));
+    });
+
+    it("changes nothing when the list is reordered, not even the operator's watch list", async () => {
+      const reversed = await urns(await evaluate("dev", withApps(["reports", "billing", "shop"])));
+      assert.deepStrictEqual([...reversed.keys()].sort(), [...forward.keys()].sort());
+      for (const [urn, inputs] of reversed)
         assert.deepStrictEqual(inputs, forward.get(urn), `${urn} changed`);
+    });
+
+    it("removes only the removed application's resources, and its namespace from the operator's watch", async () => {
+      const without = await urns(await evaluate("dev", withApps(["shop", "reports"])));
+      const changed: string[] = [];
+      for (const [urn, inputs] of without) {
+        assert.ok(forward.has(urn), `${urn} is new`);
+        if (!isDeepStrictEqual(inputs, forward.get(urn))) changed.push(urn.split("::").pop()!);
       }
-    }
-    assert.deepStrictEqual(
-      [...forward.keys()]
-        .filter((u) => !without.has(u))
-        .map((u) => u.split("::").pop())
-        .sort(),
-      [
-        "billing-application",
-        "billing-db-password",
-        "billing-db-secret",
-        "billing-namespace",
-        "billing-operator-access-billing-role",
-        "billing-operator-access-billing-rolebinding",
-        "billing-project",
-      ],
+      assert.deepStrictEqual(changed, ["atlas-operator-release"]);
+      const release = [...without].find(([urn]) => urn.endsWith("::atlas-operator-release"))![1];
+      assert.deepStrictEqual((release.values as { watchNamespaces: string[] }).watchNamespaces, [
+        "reports",
+        "shop",
+      ]);
+      assert.deepStrictEqual(
+        [...forward.keys()]
+          .filter((u) => !without.has(u))
+          .map((u) => u.split("::").pop())
+          .sort(),
+        [
+          "billing-application",
+          "billing-db-password",
+          "billing-db-secret",
+          "billing-namespace",
+          "billing-operator-access-billing-role",
+          "billing-operator-access-billing-rolebinding",
+          "billing-project",
+        ],
+      );
+    });
+
+    it("rotates one application's password without touching another's", async () => {
+      const rotated = await urns(
+        await evaluate(
+          "dev",
+          withApps(["shop", "billing", "reports"], (f) =>
+            configSet(f, "applications[1].dbPasswordRotation", "1", { path: true }),
+          ),
+        ),
+      );
+      const changed = [...rotated].filter(([urn, inputs]) => !isDeepStrictEqual(inputs, forward.get(urn)));
+      // Under the mocks the new password reads the same, so the Secret's data shows no change; in a real update
+      // the Secret changes too, and it is billing's.
+      assert.deepStrictEqual(
+        changed.map(([urn]) => urn.split("::").pop()),
+        ["billing-db-password"],
+      );
+    });
+
+    it("gives the operator a Role in each application's namespace, and no ClusterRole", async () => {
+      const roles = [...forward].filter(([urn]) =>
+        urn.includes("kubernetes:rbac.authorization.k8s.io/v1:Role::"),
+      );
+      assert.deepStrictEqual(
+        roles.map(([, inputs]) => (inputs.metadata as { namespace: string }).namespace).sort(),
+        ["billing", "reports", "shop"],
+      );
+      assert.ok(![...forward.keys()].some((u) => u.includes("ClusterRole")));
+      const release = [...forward].find(([urn]) => urn.endsWith("::atlas-operator-release"))![1];
+      assert.deepStrictEqual((release.values as { rbac: unknown }).rbac, { create: false });
+    });
+  });
+});
+
+describe("AtlasGitOps, with every operations switch on", () => {
+  const HOOK = "https://hooks.slack.com/services/T000/B000/not-a-real-hook";
+  const GITHUB = "github-webhook-secret-value";
+  let run: Run;
+  before(async () => {
+    run = await evaluate(
+      "prod",
+      stackRun("prod", (f) =>
+        [
+          ["alertWebhookUrl", HOOK, { secret: true }],
+          ["gitWebhookGitHubSecret", GITHUB, { secret: true }],
+          ["argocdIngressHost", "argocd.example.com", {}],
+          ["metricsEnabled", "true", {}],
+          ["applications[0].name", "shop", { path: true }],
+          ["applications[1].name", "billing", { path: true }],
+        ].reduce(
+          (file, [key, value, opts]) => configSet(file, key as string, value as string, opts as object),
+          f,
+        ),
+      ),
     );
+  });
+
+  it("subscribes every Application to every alert", async () => {
+    for (const app of ["shop", "billing"]) {
+      const annotations = (await run.inputs(run.one(TYPES.application, `${app}-application`))).metadata
+        .annotations as Record<string, string>;
+      const subscriptions = Object.keys(annotations).filter((k) =>
+        k.startsWith("notifications.argoproj.io/"),
+      );
+      assert.strictEqual(subscriptions.length, 4, `${app}: ${subscriptions.join(", ")}`);
+      assert.ok("pulumi.com/waitFor" in annotations, `${app} keeps its wait`);
+    }
+  });
+
+  it("keeps the webhook URL and the git webhook secret out of the Helm values, in Secrets of their own", async () => {
+    const values = JSON.stringify((await run.inputs(run.one(TYPES.release, "argocd-release"))).values);
+    assert.ok(!values.includes(HOOK) && !values.includes(GITHUB));
+    const release = (await run.inputs(run.one(TYPES.release, "argocd-release"))).values;
+    assert.deepStrictEqual(release.notifications.secret, { create: false });
+    assert.strictEqual(release.configs.secret.githubSecret, "$atlas-gitops-git-webhooks:github");
+    const notifications = await run.inputs(run.one(TYPES.secret, "notifications-secret"));
+    assert.deepStrictEqual(notifications.metadata.name, "argocd-notifications-secret");
+    assert.deepStrictEqual(Object.values(notifications.stringData), [HOOK]);
+    const hooks = await run.inputs(run.one(TYPES.secret, "git-webhooks-secret"));
+    assert.deepStrictEqual(hooks.stringData, { github: GITHUB });
+  });
+
+  it("routes argocd-server through the Ingress and polls at the configured interval", async () => {
+    const release = (await run.inputs(run.one(TYPES.release, "argocd-release"))).values;
+    assert.strictEqual(release.server.ingress.hostname, "argocd.example.com");
+    assert.strictEqual(release.configs.cm["timeout.reconciliation"], "120s");
+    assert.deepStrictEqual(release.configs.params, {
+      "controller.resource.health.persist": true,
+      "server.insecure": true,
+    });
+  });
+
+  it("adds the operator's metrics Service, its ServiceMonitor and the alert rules, after the CRDs are found", () => {
+    const monitor = run.one(
+      "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+      "monitoring-atlas-servicemonitor",
+    );
+    const waits = [...run.model.waitsFor(monitor)].map((n) => n.name);
+    assert.ok(waits.includes("monitoring-atlas-metrics"));
+    assert.ok(run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules"));
   });
 });
