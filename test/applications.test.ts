@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { parseStackConfig, RawConfig, StackConfigError } from "../stacks/config";
+import { parseStackConfig, RawConfig } from "../stacks/config";
+import { configProblems } from "./support/config-problems";
 
 const REPO = "https://github.com/org/manifests";
 
@@ -8,15 +9,7 @@ function stackWith(items: unknown[], stackKeys: RawConfig = {}): RawConfig {
   return { repoURL: REPO, ...stackKeys, applications: JSON.stringify(items) };
 }
 
-function problemsOf(raw: RawConfig): string[] {
-  try {
-    parseStackConfig(raw, "dev");
-  } catch (e) {
-    assert.ok(e instanceof StackConfigError, `expected a StackConfigError, got ${String(e)}`);
-    return e.problems;
-  }
-  assert.fail("expected the config to be rejected");
-}
+const problemsOf = (raw: RawConfig) => configProblems(raw, "dev");
 
 describe("applications", () => {
   describe("three applications with mixed engines", () => {

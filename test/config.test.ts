@@ -10,21 +10,13 @@ import {
 } from "../stacks/config";
 import { CONFIG_KEYS, DEFAULTS, KEY_SPECS, SECRET_KEYS } from "../stacks/defaults";
 import { effectiveStackConfig, readProjectFile, readStackFile } from "./support/stack-files";
+import { configProblems } from "./support/config-problems";
 
 const REPO = "https://github.com/org/manifests";
 
 /** Secrets given to these tests count as set with --secret, unless a test says otherwise. */
 const ENCRYPTED = new Set<string>(SECRET_KEYS);
-
-function problemsOf(raw: RawConfig, stack = "dev", encrypted: ReadonlySet<string> = ENCRYPTED): string[] {
-  try {
-    parseStackConfig(raw, stack, encrypted);
-  } catch (e) {
-    assert.ok(e instanceof StackConfigError, `expected a StackConfigError, got ${String(e)}`);
-    return e.problems;
-  }
-  assert.fail("expected the config to be rejected");
-}
+const problemsOf = (raw: RawConfig, stack = "dev") => configProblems(raw, stack, ENCRYPTED);
 
 describe("stack config", () => {
   describe("defaults", () => {

@@ -123,11 +123,5 @@ export function optionsRecorder(): {
   };
 }
 
-export const TYPES = {
-  namespace: "kubernetes:core/v1:Namespace",
-  secret: "kubernetes:core/v1:Secret",
-  release: "kubernetes:helm.sh/v3:Release",
-  password: "random:index/randomPassword:RandomPassword",
-  application: "kubernetes:argoproj.io/v1alpha1:Application",
-  appProject: "kubernetes:argoproj.io/v1alpha1:AppProject",
-} as const;
+/** The resource types this program registers: the policy pack's list, which checks them by type. */
+export { TYPES } from "../../policy/policies";
