@@ -65,7 +65,10 @@ export function applicationManifest(s: ApplicationSettings): IApplication {
     metadata: {
       name: s.name,
       namespace: s.argocdNamespace,
-      finalizers: (s.cascadeDelete ?? true) ? [CASCADE_FINALIZER] : [],
+      // Without cascade deletion the field is left out, not sent empty: the API server drops an empty list, and the
+      // provider would then report a change (and wait for the Application) on every update
+      // (pulumi/pulumi-kubernetes#3538). Server-side apply removes a finalizer this program set before.
+      ...((s.cascadeDelete ?? true) ? { finalizers: [CASCADE_FINALIZER] } : {}),
       ...(s.annotations !== undefined && Object.keys(s.annotations).length > 0
         ? { annotations: s.annotations }
         : {}),

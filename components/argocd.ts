@@ -102,7 +102,9 @@ export class ArgoCd extends pulumi.ComponentResource {
       { ...guarded, dependsOn: [namespace] },
     );
 
-    this.namespace = this.release.status.namespace.apply((ns) => ns ?? args.namespace);
+    // The Namespace's own name, not the release's status: that is unknown in a preview of any change to the
+    // release, and a namespace unknown there reads as a replacement of everything placed in it.
+    this.namespace = namespace.metadata.name;
     this.adminPassword = pulumi.secret(password.result);
     this.registerOutputs({ namespace: this.namespace, adminPassword: this.adminPassword });
   }

@@ -133,7 +133,9 @@ export interface MonitoringArgs {
 export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atlas-gitops:monitoring:Monitoring", name, {}, opts);
-    const labels = { ...args.selectorLabels };
+    // Left out when empty: an empty labels map is dropped by the API server and would show as a change every time.
+    const labels =
+      Object.keys(args.selectorLabels ?? {}).length > 0 ? { labels: { ...args.selectorLabels } } : {};
 
     // Read the CRDs first: without the Prometheus operator the update stops here, on resources named after what
     // is missing ("resource 'servicemonitors.monitoring.coreos.com' does not exist", pulumi/pulumi
@@ -159,7 +161,7 @@ export class Monitoring extends pulumi.ComponentResource {
       {
         apiVersion: MONITORING_API_VERSION,
         kind: "ServiceMonitor",
-        metadata: { name: "atlas-operator", namespace: args.atlasNamespace, labels },
+        metadata: { name: "atlas-operator", namespace: args.atlasNamespace, ...labels },
         spec: atlasServiceMonitorSpec(serviceLabels),
       },
       { parent: this, dependsOn: [...crds, service] },
@@ -170,7 +172,7 @@ export class Monitoring extends pulumi.ComponentResource {
       {
         apiVersion: MONITORING_API_VERSION,
         kind: "PrometheusRule",
-        metadata: { name: "atlas-gitops", namespace: args.argocdNamespace, labels },
+        metadata: { name: "atlas-gitops", namespace: args.argocdNamespace, ...labels },
         // The Prometheus operator names the job after the Service.
         spec: prometheusRuleSpec({
           degradedFor: args.degradedFor ?? "15m",

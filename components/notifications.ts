@@ -243,8 +243,10 @@ export class Notifications extends pulumi.ComponentResource {
           labels: { "app.kubernetes.io/part-of": "argocd" },
         },
         type: "Opaque",
-        stringData:
-          args.webhookUrl === undefined ? {} : { [WEBHOOK_URL_KEY]: pulumi.secret(args.webhookUrl) },
+        // No stringData at all without alerts: an empty map stays in the inputs and shows as a change every time.
+        ...(args.webhookUrl === undefined
+          ? {}
+          : { stringData: { [WEBHOOK_URL_KEY]: pulumi.secret(args.webhookUrl) } }),
       },
       { parent: this },
     );

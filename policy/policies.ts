@@ -68,8 +68,11 @@ export const RELEASE_TAG = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
  */
 export const EXACT_CHART_VERSION =
   /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
-/** The keys that make a Kubernetes Secret the database credentials the manifests read (CREDENTIAL_KEYS). */
-export const CREDENTIALS_SIGNATURE = ["password", "url"] as const;
+/**
+ * The keys that make a Kubernetes Secret the database credentials the manifests read: all of CREDENTIAL_KEYS, so
+ * an Argo CD repository Secret (which has `url` and `password` too) is not taken for one.
+ */
+export const CREDENTIALS_SIGNATURE = ["username", "password", "host", "port", "database", "url"] as const;
 
 /**
  * Where a generated value may appear because it is known to be kept secret there. A policy cannot see the

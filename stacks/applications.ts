@@ -158,6 +158,10 @@ function parseApp(
   const nameField = fieldOf("name");
   // An item without a name is reported once, as missing, by listItem.
   const name = single || nameField.isSet ? check.dnsLabel(problems, nameField) : "";
+  if (name === "default") {
+    // Argo CD creates and owns the AppProject `default` (server/server.go initializeDefaultProject).
+    problems.fail(nameField, "expected a name other than 'default', the AppProject Argo CD creates and owns");
+  }
   // A namespace that defaults to the name is checked through the name; only a clash of its own is new.
   const derived = !single && !fieldOf("namespace").isSet;
   const namespaceField = derived ? { ...fieldOf("namespace"), value: name } : fieldOf("namespace");

@@ -178,6 +178,13 @@ describe("applications", () => {
           "'applications[0].name' billing",
       },
       {
+        name: "rejects the name 'default', the AppProject Argo CD owns",
+        items: [{ name: "default", namespace: "apps" }],
+        message:
+          "Config 'atlas-gitops:applications[0].name' is 'default' — expected a name other than 'default', the " +
+          "AppProject Argo CD creates and owns",
+      },
+      {
         name: "rejects a namespace the cluster owns",
         items: [{ name: "billing", namespace: "kube-system" }],
         message:
