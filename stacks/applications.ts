@@ -152,8 +152,9 @@ function parseApp(
   stackWide: StackWide,
   single: boolean,
 ): Parsed {
+  // A stack-wide key: an item's own value when it sets one, else the stack's, already checked at the top level.
   const own = <T>(key: ItemKey, parse: (p: check.Problems, f: check.Field) => T, inherited: T): T =>
-    single || fieldOf(key).isSet ? parse(problems, fieldOf(key)) : inherited;
+    !single && fieldOf(key).isSet ? parse(problems, fieldOf(key)) : inherited;
 
   const nameField = fieldOf("name");
   // An item without a name is reported once, as missing, by listItem.
@@ -191,20 +192,16 @@ function parseApp(
     name,
     namespace,
     source: {
-      repoURL: single ? stackWide.repoURL : own("repoURL", check.repoURL, stackWide.repoURL),
-      targetRevision: single
-        ? stackWide.targetRevision
-        : own("targetRevision", check.revision, stackWide.targetRevision),
+      repoURL: own("repoURL", check.repoURL, stackWide.repoURL),
+      targetRevision: own("targetRevision", check.revision, stackWide.targetRevision),
       path: check.repoPath(problems, fieldOf("path")),
     },
     sync: {
       automated,
-      prune: single ? stackWide.syncPrune : own("syncPrune", check.boolean, stackWide.syncPrune),
-      selfHeal: single ? stackWide.syncSelfHeal : own("syncSelfHeal", check.boolean, stackWide.syncSelfHeal),
+      prune: own("syncPrune", check.boolean, stackWide.syncPrune),
+      selfHeal: own("syncSelfHeal", check.boolean, stackWide.syncSelfHeal),
     },
-    cascadeDelete: single
-      ? stackWide.cascadeDelete
-      : own("cascadeDelete", check.boolean, stackWide.cascadeDelete),
+    cascadeDelete: own("cascadeDelete", check.boolean, stackWide.cascadeDelete),
     database: {
       engine: engine as DatabaseEngine,
       host: check.hostname(problems, withEngineDefault("dbHost", engineDefaults.host)),
@@ -216,12 +213,8 @@ function parseApp(
     },
     wait: {
       // With manual sync Argo CD syncs nothing until a person does, so a wait could only time out.
-      enabled:
-        automated &&
-        (single ? stackWide.waitForSync : own("waitForSync", check.boolean, stackWide.waitForSync)),
-      timeoutSeconds: single
-        ? stackWide.waitTimeout
-        : own("waitTimeout", check.timeoutSeconds, stackWide.waitTimeout),
+      enabled: automated && own("waitForSync", check.boolean, stackWide.waitForSync),
+      timeoutSeconds: own("waitTimeout", check.timeoutSeconds, stackWide.waitTimeout),
     },
     keepsV01Urns: single,
   };

@@ -210,6 +210,32 @@ const progressing: Row[] = [
     says: (o) => [readyText(o)],
   },
   {
+    // Operators before v0.7.16 set only Ready, with no Reconciling or Stalled to fall back on, and no
+    // observedGeneration: the pending reasons themselves must hold the wave (ariga/atlas-operator
+    // api/v1alpha1/reason.go names both).
+    does: "holds the wave for GettingDevDB from an operator older than v0.7.16 (Ready alone)",
+    object: from("getting-dev-db", (o) => {
+      const status = statusOf(o);
+      delete status.observedGeneration;
+      status.conditions = [readyOf(o)];
+      delete readyOf(o).observedGeneration;
+    }),
+    status: "Progressing",
+    says: (o) => [readyText(o)],
+  },
+  {
+    does: "holds the wave for Reconciling from an operator older than v0.7.16 (Ready alone)",
+    object: from("reconciling", (o) => {
+      const status = statusOf(o);
+      delete status.observedGeneration;
+      status.conditions = [readyOf(o)];
+      delete readyOf(o).observedGeneration;
+      Object.assign(readyOf(o), { status: "False", reason: "Reconciling" });
+    }),
+    status: "Progressing",
+    says: (o) => [readyText(o)],
+  },
+  {
     does: "holds the wave while the object is being deleted, even with a stale Ready=True",
     object: from("deleting"),
     status: "Progressing",

@@ -77,4 +77,28 @@ describe("index.ts", () => {
     );
     assert.deepStrictEqual(await registeredSince(start), []);
   });
+
+  it("points the UI command at argocd-server's plain HTTP port behind an Ingress, and gives the webhook URL", async () => {
+    const run = stackRun("dev");
+    const outputs = runProgram(
+      "dev",
+      { ...run.config, argocdIngressHost: "argocd.example.com" },
+      run.secretKeys,
+    );
+    // argo-helm argo-cd-10.1.1 argocd-server Service: ports 80 and 443 both reach the container's 8080, which
+    // speaks plain HTTP once server.insecure is set (as it is behind an Ingress).
+    assert.strictEqual(
+      await resolve(outputs.argocdUiCommand as pulumi.Output<string>),
+      "kubectl port-forward -n argocd svc/argocd-server 8080:80",
+    );
+    assert.strictEqual(outputs.argocdUrl, "https://argocd.example.com");
+    assert.strictEqual(outputs.gitWebhookUrl, "https://argocd.example.com/api/webhook");
+  });
+
+  it("gives no webhook URL without an Ingress host, and the UI on the port-forward", () => {
+    const run = stackRun("dev");
+    const outputs = runProgram("dev", run.config, run.secretKeys);
+    assert.strictEqual(outputs.gitWebhookUrl, undefined);
+    assert.strictEqual(outputs.argocdUrl, "https://localhost:8080");
+  });
 });
