@@ -40,6 +40,21 @@ export interface ApplicationSettings {
   readonly annotations?: Record<string, string>;
 }
 
+/**
+ * AppProject spec.description's cap (argo-cd v3.4.4 pkg/apis/application/v1alpha1/types.go AppProjectSpec
+ * Description, +kubebuilder:validation:MaxLength=255): the API server refuses a longer one.
+ */
+export const PROJECT_DESCRIPTION_MAX = 255;
+
+/** "Deploys <repoURL> into namespace <ns>", with the repoURL shortened when the whole would pass the cap. */
+function projectDescription(s: ApplicationSettings): string {
+  const tail = ` into namespace ${s.namespace}`;
+  const full = `Deploys ${s.source.repoURL}${tail}`;
+  if (full.length <= PROJECT_DESCRIPTION_MAX) return full;
+  const room = PROJECT_DESCRIPTION_MAX - "Deploys ".length - tail.length - "...".length;
+  return `Deploys ${s.source.repoURL.slice(0, room)}...${tail}`;
+}
+
 /** The AppProject: this stack's repoURL only, its namespace only, and no cluster-scoped kind but Namespace. */
 export function appProjectManifest(s: ApplicationSettings): IAppProject {
   return {
@@ -47,7 +62,7 @@ export function appProjectManifest(s: ApplicationSettings): IAppProject {
     kind: "AppProject",
     metadata: { name: s.name, namespace: s.argocdNamespace },
     spec: {
-      description: `Deploys ${s.source.repoURL} into namespace ${s.namespace}`,
+      description: projectDescription(s),
       sourceRepos: [s.source.repoURL],
       destinations: [{ server: IN_CLUSTER_SERVER, namespace: s.namespace }],
       // Namespace only, so that CreateNamespace=true works; the manifests may create nothing else cluster-wide.

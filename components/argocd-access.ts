@@ -47,7 +47,10 @@ export function argoCdAccessValues(input: AccessValuesInput): Record<string, unk
     configs: {
       // Read by the application controller (ARGOCD_RECONCILIATION_TIMEOUT) and the repo server's revision cache;
       // the chart restarts both when argocd-cm changes (checksum/cm).
-      cm: { "timeout.reconciliation": input.pollInterval },
+      // `url` only with a host: the chart presets it to https://<global.domain>, whose default is the placeholder
+      // argocd.example.com (templates/_helpers.tpl argo-cd.config.cm.presets); an empty value replaces the preset
+      // and the chart then drops the key, so Argo CD answers for whatever host it is reached at.
+      cm: { "timeout.reconciliation": input.pollInterval, ...(ingress ? {} : { url: "" }) },
       ...(Object.keys(secret).length > 0 ? { secret } : {}),
       // Behind an Ingress that terminates TLS argocd-server must speak plain HTTP, or it redirects every request to
       // https (a loop); the chart then points the Ingress at the http port (templates/argocd-server/ingress.yaml).

@@ -3,11 +3,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import {
+  ARGOCD_API_VERSION,
   ApplicationSettings,
   applicationManifest,
   appProjectManifest,
   repositorySecretData,
 } from "../components/application";
+import { readSchema, schemaErrors } from "./support/manifests";
+
+/**
+ * Argo CD v3.4.4's own schemas for its kinds, generated from the CRDs it ships (manifests/crds/application-crd.yaml
+ * and appproject-crd.yaml at tag v3.4.4; examples/manifests/README.md tells how), strict: an unknown field fails.
+ * They check spec (and status) against the version this program installs; their `metadata` is only `type: object`,
+ * so the @kubernetes-models 2.7.2 validation stays for ObjectMeta (names, finalizers, annotations).
+ */
+const V344 = {
+  application: readSchema(ARGOCD_API_VERSION, "Application"),
+  appProject: readSchema(ARGOCD_API_VERSION, "AppProject"),
+};
 
 const settings: ApplicationSettings = {
   name: "shop",
@@ -44,11 +57,38 @@ describe("Argo CD documents of an application", () => {
       });
     });
 
-    it("passes Argo CD's Application CRD schema", () => {
-      new Application(applicationManifest(settings)).validate();
-      new Application(
-        applicationManifest({ ...settings, automated: false, cascadeDelete: false }),
-      ).validate();
+    const variants: [string, ApplicationSettings][] = [
+      ["the defaults", settings],
+      ["manual sync, no cascade deletion", { ...settings, automated: false, cascadeDelete: false }],
+      [
+        "annotations, no prune",
+        {
+          ...settings,
+          prune: false,
+          cascadeDelete: false,
+          annotations: { "pulumi.com/waitFor": "jsonpath={.status.sync.status}=Synced", "x/y": "" },
+        },
+      ],
+    ];
+
+    it("passes Argo CD v3.4.4's Application schema, and ObjectMeta's, with and without cascade deletion", () => {
+      for (const [what, s] of variants) {
+        const manifest = applicationManifest(s);
+        assert.deepStrictEqual(schemaErrors(V344.application, manifest), [], what);
+        new Application(manifest).validate();
+      }
+    });
+
+    it("would fail the v3.4.4 schema with a field Argo CD does not know (the check can fail)", () => {
+      const manifest = applicationManifest(settings);
+      const wrong = { ...manifest, spec: { ...manifest.spec, syncPolicy: { automated: { prunee: true } } } };
+      assert.deepStrictEqual(schemaErrors(V344.application, wrong), [
+        "$.spec.syncPolicy.automated: field 'prunee' is not allowed",
+      ]);
+      const noProject = { ...manifest, spec: { ...manifest.spec, project: undefined } };
+      assert.deepStrictEqual(schemaErrors(V344.application, JSON.parse(JSON.stringify(noProject))), [
+        "$.spec: required field 'project' is missing",
+      ]);
     });
 
     it("leaves the finalizers out when cascadeDelete is off, rather than sending a list the API server drops", () => {
@@ -95,8 +135,23 @@ describe("Argo CD documents of an application", () => {
       });
     });
 
-    it("passes Argo CD's AppProject CRD schema", () => {
+    it("passes Argo CD v3.4.4's AppProject schema, and ObjectMeta's", () => {
+      assert.deepStrictEqual(schemaErrors(V344.appProject, project), []);
       new AppProject(project).validate();
+    });
+
+    // The description embeds the repoURL, which the stack config accepts at any length, while v3.4.4 caps it at
+    // 255 characters (pkg/apis/application/v1alpha1/types.go AppProjectSpec Description,
+    // +kubebuilder:validation:MaxLength=255); @kubernetes-models 2.7.2 does not know the cap.
+    it("keeps the description within v3.4.4's 255-character cap for any repoURL the config accepts", () => {
+      const repoURL = `https://git.example.com/${"team/".repeat(40)}manifests`;
+      const long = appProjectManifest({ ...settings, source: { ...settings.source, repoURL } });
+      assert.deepStrictEqual(schemaErrors(V344.appProject, long), []);
+      assert.strictEqual(long.spec?.description?.length, 255);
+      assert.match(
+        long.spec?.description ?? "",
+        /^Deploys https:\/\/git\.example\.com\/team\/.*\.\.\. into namespace shop$/,
+      );
     });
 
     it("is the project the Application names", () => {

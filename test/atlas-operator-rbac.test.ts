@@ -153,6 +153,40 @@ function truthy(v: unknown): boolean {
 const get = (values: Values, path: string): unknown =>
   path.split(".").reduce<unknown>((v, k) => (isMap(v) ? v[k] : undefined), values);
 
+/** Chart.yaml `name` at v0.7.37: `.Chart.Name` in the helpers below. */
+const CHART_NAME = "atlas-operator";
+
+/** sprig `trunc 63 | trimSuffix "-"`: the first 63 characters, then at most one trailing "-" removed. */
+const trunc63TrimSuffix = (s: string): string => {
+  const t = s.slice(0, 63);
+  return t.endsWith("-") ? t.slice(0, -1) : t;
+};
+
+/** Go text/template's `default`: the given value unless it is empty (sprig `empty`), else the fallback. */
+const goDefault = (fallback: string, given: unknown): string => (truthy(given) ? String(given) : fallback);
+
+/**
+ * charts/atlas-operator/templates/_helpers.tpl "atlas-operator.fullname" (lines 13-24): fullnameOverride when
+ * set; else `$name` is nameOverride or the chart name, and the release name is used as is when it contains
+ * `$name` (sprig `contains $name .Release.Name` = strings.Contains(.Release.Name, $name)), else
+ * `<release>-<name>`; each result cut to 63 characters and one trailing "-".
+ */
+function chartFullname(values: Values, releaseName: string): string {
+  if (truthy(values.fullnameOverride)) return trunc63TrimSuffix(String(values.fullnameOverride));
+  const name = goDefault(CHART_NAME, values.nameOverride);
+  return trunc63TrimSuffix(releaseName.includes(name) ? releaseName : `${releaseName}-${name}`);
+}
+
+/**
+ * _helpers.tpl "atlas-operator.serviceAccountName" (lines 56-62): with serviceAccount.create, the explicit name
+ * or else the fullname; without it, the explicit name or else `default`. The explicit name is not truncated.
+ */
+function chartServiceAccount(values: Values, releaseName: string): string {
+  if (truthy(get(values, "serviceAccount.create")))
+    return goDefault(chartFullname(values, releaseName), get(values, "serviceAccount.name"));
+  return goDefault("default", get(values, "serviceAccount.name"));
+}
+
 interface Rendered {
   /** `Kind/name` of every object the chart renders. */
   readonly objects: string[];
@@ -163,9 +197,9 @@ interface Rendered {
 /** Renders the chart's RBAC-relevant objects for a release `atlas-operator`, as `helm template` would list them. */
 function renderChart(userValues: Values, releaseName = "atlas-operator"): Rendered {
   const values = coalesce(CHART_DEFAULTS, userValues);
-  // _helpers.tpl lines 13-24 (fullname) and 56-62 (serviceAccountName), modelled in the component.
-  const fullname = chartServiceAccountName(releaseName, { ...values, serviceAccount: { create: true } });
-  const sa = chartServiceAccountName(releaseName, values);
+  // _helpers.tpl lines 13-24 (fullname) and 56-62 (serviceAccountName), modelled above, not by the component.
+  const fullname = chartFullname(values, releaseName);
+  const sa = chartServiceAccount(values, releaseName);
   const objects: string[] = [];
   // templates/crds/crd.yaml line 1: `{{- if .Values.crds.create }}` around both CRDs (lines 7 and 8955).
   if (truthy(get(values, "crds.create"))) {
@@ -386,17 +420,41 @@ describe("AtlasOperatorRbac", () => {
       assert.ok(rendered.objects.includes(`ServiceAccount/${roleBinding.subjects[0].name}`));
     });
 
-    it("derives the ServiceAccount name like the chart's helpers", () => {
-      // _helpers.tpl: the release name when it contains the chart name, else <release>-<chart>; overrides win.
-      assert.strictEqual(chartServiceAccountName("atlas-operator"), "atlas-operator");
-      assert.strictEqual(chartServiceAccountName("db"), "db-atlas-operator");
-      assert.strictEqual(chartServiceAccountName("x", { fullnameOverride: "ops" }), "ops");
-      assert.strictEqual(chartServiceAccountName("x", { serviceAccount: { name: "mine" } }), "mine");
-      assert.strictEqual(chartServiceAccountName("x", { serviceAccount: { create: false } }), "default");
-      assert.strictEqual(
-        chartServiceAccountName("r", { fullnameOverride: `${"a".repeat(62)}-b` }),
-        "a".repeat(62),
-      );
+    it("names the ServiceAccount as the chart's helpers do, for our values and for overrides", () => {
+      // The program's chartServiceAccountName against the model of _helpers.tpl above, over the chart's defaults.
+      const cases: [string, Values, string][] = [
+        ["atlas-operator", operatorValues("namespaced", ["myapp"]), "atlas-operator"],
+        ["atlas-operator", operatorValues("cluster", ["myapp"]), "atlas-operator"],
+        ["db", {}, "db-atlas-operator"],
+        ["my-atlas-operator-2", {}, "my-atlas-operator-2"],
+        ["x", { nameOverride: "ops" }, "x-ops"],
+        ["ops-db", { nameOverride: "ops" }, "ops-db"],
+        ["x", { fullnameOverride: "ops" }, "ops"],
+        ["x", { fullnameOverride: "ops", nameOverride: "y" }, "ops"],
+        ["r", { fullnameOverride: `${"a".repeat(62)}-b` }, "a".repeat(62)],
+        ["r", { fullnameOverride: `${"a".repeat(61)}--b` }, `${"a".repeat(61)}-`],
+        [`${"r".repeat(60)}`, {}, `${"r".repeat(60)}-at`],
+        ["x", { serviceAccount: { name: "mine" } }, "mine"],
+        ["x", { serviceAccount: { name: "mine" }, fullnameOverride: "ops" }, "mine"],
+        ["x", { serviceAccount: { create: false } }, "default"],
+        ["x", { serviceAccount: { create: false, name: "theirs" } }, "theirs"],
+        ["x", { serviceAccount: { create: null } }, "default"],
+      ];
+      for (const [release, user, expected] of cases) {
+        const values = coalesce(CHART_DEFAULTS, user);
+        const where = `${release} ${JSON.stringify(user)}`;
+        assert.strictEqual(chartServiceAccount(values, release), expected, `chart model, ${where}`);
+        assert.strictEqual(chartServiceAccountName(release, user), expected, `program, ${where}`);
+      }
+    });
+
+    it("binds the account the chart renders: the Deployment's serviceAccountName and the ServiceAccount agree", () => {
+      for (const user of [{ nameOverride: "ops" }, { serviceAccount: { name: "mine" } }, {}]) {
+        const values = mergeValues(operatorValues("namespaced", ["myapp"]), user);
+        const rendered = renderChart(values, "db");
+        assert.strictEqual(rendered.podTemplate.serviceAccountName, chartServiceAccountName("db", values));
+        assert.ok(rendered.objects.includes(`ServiceAccount/${rendered.podTemplate.serviceAccountName}`));
+      }
     });
 
     it("keeps both CRDs through the upgrade from cluster-wide to namespaced, deleting only the chart's RBAC", () => {

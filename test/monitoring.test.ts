@@ -158,9 +158,9 @@ describe("monitoring", () => {
 
 describe("argocd access", () => {
   describe("argoCdAccessValues", () => {
-    it("sets only the poll interval when there is no webhook and no Ingress", () => {
+    it("sets the poll interval and drops the chart's placeholder url when there is no webhook and no Ingress", () => {
       assert.deepEqual(argoCdAccessValues({ pollInterval: "5m", gitWebhooks: [] }), {
-        configs: { cm: { "timeout.reconciliation": "5m" } },
+        configs: { cm: { "timeout.reconciliation": "5m", url: "" } },
       });
     });
 

@@ -21,6 +21,7 @@ import { ExprError, run as runExpr } from "./support/expr-lang";
 import { render, TemplateError } from "./support/go-template";
 import {
   Delivery,
+  isSyncStatusRefreshed,
   NOTIFIED,
   NotificationsConfig,
   processApplication,
@@ -168,6 +169,16 @@ const DEGRADED = () =>
     operationMessage: "one or more synchronization tasks completed unsuccessfully",
   });
 const HEALTHY = () => application({ health: "Healthy" });
+
+/**
+ * The same Application as the notifications controller sees it right after its operation completed, before the
+ * application controller's refresh: operationState.finishedAt is later than reconciledAt (and observedAt).
+ */
+function stale(app: Json): Json {
+  const status = app.status as Json;
+  const op = status.operationState as Json;
+  return { ...app, status: { ...status, operationState: { ...op, finishedAt: "2026-03-08T07:31:00Z" } } };
+}
 
 describe("notifications", () => {
   describe("notificationsValues", () => {
@@ -494,6 +505,83 @@ describe("notifications", () => {
       const healthyButFailed = application({ health: "Healthy", phase: "Failed" });
       const passes = timeline("slack", [DEGRADED(), healthyButFailed, HEALTHY()]);
       assert.deepEqual(triggersOf(passes), [[ALERTS.degraded.trigger], [], [ALERTS.recovered.trigger]]);
+    });
+  });
+
+  describe("passes the controller skips until Argo CD has refreshed the sync status", () => {
+    it("skips an Application whose last operation finished after its last reconcile, and changes nothing", () => {
+      const app = stale(DEGRADED());
+      const result = processApplication(config("slack"), app, SECRET);
+      assert.equal(result.skipped, "sync status out of date");
+      assert.deepEqual([result.deliveries, result.app], [[], app]);
+      assert.equal(processApplication(config("slack"), DEGRADED(), SECRET).skipped, undefined);
+    });
+
+    it("keeps one alert per failure and one recovery when a skipped pass precedes every step", () => {
+      const retrying = application({
+        health: "Progressing",
+        atlas: [atlasHealth("AtlasSchema", "reconciling")],
+        phase: "Failed",
+      });
+      const steps = [DEGRADED(), DEGRADED(), retrying, DEGRADED(), HEALTHY(), HEALTHY()];
+      const passes = timeline(
+        "slack",
+        steps.flatMap((s) => [stale(s), s]),
+      );
+      assert.deepEqual(triggersOf(passes), [
+        [],
+        [ALERTS.degraded.trigger],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [ALERTS.recovered.trigger],
+        [],
+        [],
+      ]);
+    });
+
+    it("alerts on a failed sync once the status is refreshed, and on a plan approval while the sync runs", () => {
+      const failed = application({ health: "Healthy", phase: "Failed" });
+      assert.deepEqual(triggersOf(timeline("json", [stale(failed), failed])), [
+        [],
+        [ALERTS["sync-failed"].trigger],
+      ]);
+      // A Running operation is never skipped: the approval alert does not wait for the sync to end.
+      const pending = stale(
+        application({
+          health: "Suspended",
+          atlas: [atlasHealth("AtlasSchema", "approval-pending")],
+          phase: "Running",
+        }),
+      );
+      assert.deepEqual(triggersOf(timeline("json", [pending])), [[ALERTS["approval-pending"].trigger]]);
+    });
+
+    it("counts a reconcile or observation at the very time the operation finished as a refresh", () => {
+      const at = (status: Json) => ({ status: { operationState: { phase: "Succeeded", ...status } } });
+      const t = "2026-03-08T07:31:00Z";
+      assert.equal(
+        isSyncStatusRefreshed({ status: { ...at({ finishedAt: t }).status, reconciledAt: t } }),
+        true,
+      );
+      assert.equal(
+        isSyncStatusRefreshed({ status: { ...at({ finishedAt: t }).status, observedAt: t } }),
+        true,
+      );
+      assert.equal(isSyncStatusRefreshed(at({ finishedAt: t })), false, "never reconciled");
+      assert.equal(isSyncStatusRefreshed(at({})), false, "a completed operation without finishedAt");
+      assert.equal(isSyncStatusRefreshed({ status: { operationState: { phase: "Running" } } }), true);
+      assert.equal(isSyncStatusRefreshed({}), true, "no operation yet");
+    });
+
+    it("skips an Application outside the controller's namespace", () => {
+      const app = HEALTHY();
+      const elsewhere = { ...app, metadata: { ...(app.metadata as Json), namespace: "shop" } };
+      assert.match(processApplication(config("slack"), elsewhere, SECRET).skipped ?? "", /namespace/);
     });
   });
 

@@ -1,7 +1,7 @@
 /**
- * The chart pins and renovate.json: every place a chart version appears agrees, Renovate's regex managers find
- * every place, a bump rewrites all of them in one pull request, and facts read at a chart version are flagged
- * for a re-read when the pin moves.
+ * The chart pins, the Pulumi CLI pin and renovate.json: every place a pinned version appears agrees, Renovate's
+ * regex managers find every place, a bump rewrites all of them in one pull request, and facts read at a pinned
+ * version are flagged for a re-read when the pin moves.
  *
  * The managers are applied as Renovate applies them (renovatebot/renovate, read at 44.39):
  * - lib/workers/repository/extract/file-match.ts getMatchingFiles: a file is a manager's when one of its
@@ -14,12 +14,20 @@
  *   `indexOf(replaceString)` in the current file, replaces currentValue inside it (every occurrence:
  *   autoReplaceGlobalMatch defaults to true) and writes it back; a replaceString no longer found is skipped
  *   as "already updated". Renovate compiles the patterns with RE2, so they avoid lookaround and backreferences.
+ * - lib/modules/datasource/github-releases: versions are the release tag names (pulumi/pulumi tags `v3.259.0`);
+ *   extractVersionTemplate strips the `v` so the new version is written as the old one is.
+ * The CLI pin is pulumi/actions' `pulumi-version` input (pulumi/actions v7.0.0 action.yml; src/config.ts
+ * makeConfig/makeInstallationConfig read it, src/libs/pulumi-cli.ts downloadCli installs the highest release
+ * satisfying it, or keeps a CLI already on the runner that satisfies it). Unset, the range is `^3`: CI would run
+ * whatever v3 CLI is newest, not the one test/support/pulumi-cli.ts models.
  */
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { parseDocument } from "yaml";
 import { ARGOCD_CHART_VERSION, ATLAS_OPERATOR_CHART_VERSION } from "../stacks/defaults";
 import { readProjectFile, REPO_ROOT } from "./support/stack-files";
+import { MODELLED_CLI_VERSION } from "./support/pulumi-cli";
 
 interface Manager {
   customType: string;
@@ -32,6 +40,7 @@ interface Manager {
   datasourceTemplate: string;
   registryUrlTemplate?: string;
   versioningTemplate?: string;
+  extractVersionTemplate?: string;
 }
 
 interface PackageRule {
@@ -65,7 +74,16 @@ const CHARTS: Record<string, string> = {
   "atlas-operator": ATLAS_OPERATOR_CHART_VERSION,
 };
 
-/** How each chart is looked up: the argo-helm repository, and ghcr.io for the OCI chart (as helmv3 does). */
+/** The Pulumi CLI, by its GitHub repository (Renovate's depName for a github-releases lookup). */
+const CLI = "pulumi/pulumi";
+
+/** Every pinned dependency Renovate bumps through these managers: the charts and the Pulumi CLI. */
+const PINS: Record<string, string> = { ...CHARTS, [CLI]: MODELLED_CLI_VERSION };
+
+/**
+ * How each dependency is looked up: the argo-helm repository, ghcr.io for the OCI chart (as helmv3 does), and
+ * pulumi/pulumi's GitHub releases for the CLI.
+ */
 const LOOKUP: Record<string, Partial<Manager>> = {
   "argo-cd": { datasourceTemplate: "helm", registryUrlTemplate: "https://argoproj.github.io/argo-helm" },
   "atlas-operator": {
@@ -74,6 +92,10 @@ const LOOKUP: Record<string, Partial<Manager>> = {
     datasourceTemplate: "docker",
     packageNameTemplate: "ghcr.io/ariga/charts/atlas-operator",
     versioningTemplate: "semver",
+  },
+  [CLI]: {
+    datasourceTemplate: "github-releases",
+    extractVersionTemplate: "^v(?<version>\\d+\\.\\d+\\.\\d+)$",
   },
 };
 
@@ -86,10 +108,13 @@ const ARGOCD_APP_VERSIONS: Record<string, string> = { "10.1.1": "3.4.4" };
  */
 const READ_AT_VERSION: Record<string, string[]> = {
   "argo-cd": [
+    "test/argo-cd-chart.test.ts",
+    "test/support/argo-cd-chart.ts",
     "components/argocd-access.ts",
     "components/monitoring.ts",
     "components/notifications.ts",
     "test/argocd.test.ts",
+    "test/index.test.ts",
     "test/notifications.test.ts",
   ],
   "atlas-operator": [
@@ -107,10 +132,18 @@ const READ_AT_VERSION: Record<string, string[]> = {
     "test/monitoring.test.ts",
     "test/support/manifests.ts",
   ],
+  // The CLI model's tests and the engine model name the release they were read from.
+  [CLI]: ["test/pulumi-cli.test.ts", "test/support/engine-model.ts"],
 };
 
 /** This file names the versions in its own tables; it checks the pins and is not one. */
 const SELF = "test/pins.test.ts";
+
+/** A workflow step, as far as this file reads it. */
+interface Step {
+  uses?: string;
+  with?: Record<string, unknown>;
+}
 
 const config = (): RenovateConfig =>
   JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "renovate.json"), "utf8")) as RenovateConfig;
@@ -253,7 +286,7 @@ describe("chart pins and Renovate", () => {
     for (const dep of deps) {
       assert.strictEqual(
         dep.currentValue,
-        CHARTS[dep.chart],
+        PINS[dep.chart],
         `${dep.file}: ${dep.chart} at '${dep.replaceString}'`,
       );
     }
@@ -261,7 +294,7 @@ describe("chart pins and Renovate", () => {
 
   it("gives every mention of a pinned version to a manager, or lists its file as read at that version", () => {
     const unowned: string[] = [];
-    for (const [chart, version] of Object.entries(CHARTS)) {
+    for (const [chart, version] of Object.entries(PINS)) {
       for (const [file, content] of contents) {
         if (file === SELF || READ_AT_VERSION[chart].includes(file)) continue;
         const spans = deps.filter((d) => d.file === file && d.chart === chart);
@@ -279,8 +312,8 @@ describe("chart pins and Renovate", () => {
       for (const file of listed) {
         assert.ok(contents.has(file), `${file} is gone: drop it from READ_AT_VERSION`);
         assert.ok(
-          mentions(contents.get(file)!, CHARTS[chart]).length > 0,
-          `${file} records facts read at another ${chart} version than the pinned ${CHARTS[chart]}: read the ` +
+          mentions(contents.get(file)!, PINS[chart]).length > 0,
+          `${file} records facts read at another ${chart} version than the pinned ${PINS[chart]}: read the ` +
             `upstream source at the pinned version, update the facts and the version they name`,
         );
       }
@@ -321,7 +354,7 @@ describe("chart pins and Renovate", () => {
     }
   });
 
-  for (const chart of Object.keys(CHARTS)) {
+  for (const chart of Object.keys(PINS)) {
     it(`rewrites every ${chart} pin in one bump and leaves the old version nowhere Renovate owns`, () => {
       const newValue = "98.76.54";
       const bumped = bump(deps, contents, chart, newValue);
@@ -335,9 +368,9 @@ describe("chart pins and Renovate", () => {
       for (const [file, content] of bumped) {
         if (file === SELF || READ_AT_VERSION[chart].includes(file)) continue;
         assert.deepStrictEqual(
-          mentions(content, CHARTS[chart]),
+          mentions(content, PINS[chart]),
           [],
-          `${file} still names ${chart} ${CHARTS[chart]}`,
+          `${file} still names ${chart} ${PINS[chart]}`,
         );
       }
     });
@@ -358,6 +391,31 @@ describe("chart pins and Renovate", () => {
       assert.strictEqual(lookups.size, 1, "every place looks the chart up the same way");
     });
   }
+
+  it("pins the Pulumi CLI in every pulumi/actions step to the version the CLI model was read from", () => {
+    const workflows = files.filter((f) => /^\.github\/workflows\/[^/]+\.ya?ml$/.test(f));
+    assert.ok(workflows.length >= 2);
+    let steps = 0;
+    for (const file of workflows) {
+      const jobs = (parseDocument(contents.get(file)!).toJS() as { jobs: Record<string, { steps: Step[] }> })
+        .jobs;
+      for (const step of Object.values(jobs).flatMap((j) => j.steps)) {
+        if (!/^pulumi\/actions@/.test(step.uses ?? "")) continue;
+        steps++;
+        assert.strictEqual(step.with?.["pulumi-version"], MODELLED_CLI_VERSION, `${file}: ${step.uses}`);
+      }
+    }
+    assert.ok(steps >= 3, "the preview job and both deploy jobs install the CLI");
+    // Each workflow's pin is Renovate's, in the CLI's group, so one pull request moves the model and CI together.
+    const cli = deps.filter((d) => d.chart === CLI);
+    for (const file of [...workflows, "test/support/pulumi-cli.ts"]) {
+      assert.ok(
+        cli.some((d) => d.file === file),
+        `no manager finds the Pulumi CLI version in ${file}`,
+      );
+    }
+    assert.ok(!MODELLED_CLI_VERSION.startsWith("v"), "written as the workflows write it");
+  });
 
   it("keeps @pulumi/pulumi below 3.249, which needs Node 22, in both package.json files", () => {
     const rule = cfg.packageRules.find((r) => r.matchPackageNames?.includes("@pulumi/pulumi"));

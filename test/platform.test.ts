@@ -43,16 +43,18 @@ interface V01Resource {
   urn: string;
   identity?: Record<string, unknown>;
 }
-const V01: V01Resource[] = JSON.parse(
-  fs.readFileSync(path.join(__dirname, "fixtures", "v0.1-urns-dev.json"), "utf8"),
-).resources;
+const v01 = (file: string): V01Resource[] =>
+  JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", file), "utf8")).resources;
+const V01 = v01("v0.1-urns-dev.json");
+/** The same, for dev with a private HTTPS repository: v0.1 then also had the repository Secret. */
+const V01_PRIVATE = v01("v0.1-urns-dev-private-repo.json");
 
 /** For each v0.1 custom resource: the one new resource that adopts its state (engine: generateSteps). */
-async function adoption(run: Run): Promise<Map<string, Node>> {
+async function adoption(run: Run, old: V01Resource[] = V01): Promise<Map<string, Node>> {
   const adopted = new Map<string, Node>();
   for (const node of run.custom) {
     for (const candidate of await run.model.candidates(node)) {
-      if (V01.some((r) => r.urn === candidate)) {
+      if (old.some((r) => r.urn === candidate)) {
         assert.ok(!adopted.has(candidate), `two resources claim ${candidate}`);
         adopted.set(candidate, node);
         break;
@@ -90,6 +92,7 @@ describe("AtlasGitOps, evaluated from the committed stack files", () => {
           "resource.customizations.health.db.atlasgo.io_AtlasMigration",
           "resource.customizations.health.db.atlasgo.io_AtlasSchema",
           "timeout.reconciliation",
+          "url",
         ]);
       });
 
@@ -238,9 +241,9 @@ describe("AtlasGitOps, as the engine orders the first pulumi up", () => {
 
 describe("Upgrades from v0.1 replace nothing", () => {
   /** Every v0.1 resource is adopted by a new one of the same type and the same identity. */
-  async function assertAdoptsV01(run: Run): Promise<void> {
-    const adopted = await adoption(run);
-    for (const old of V01.filter((r) => r.identity !== undefined)) {
+  async function assertAdoptsV01(run: Run, before: V01Resource[] = V01): Promise<void> {
+    const adopted = await adoption(run, before);
+    for (const old of before.filter((r) => r.identity !== undefined)) {
       const node = adopted.get(old.urn);
       assert.ok(node, `nothing adopts ${old.urn}: it would be deleted and created anew`);
       assert.strictEqual(old.urn.split("::")[2].split("$").pop(), node.type);
@@ -261,6 +264,20 @@ describe("Upgrades from v0.1 replace nothing", () => {
     );
     assert.ok(moved.config.applications.includes("myapp"));
     await assertAdoptsV01(await evaluate("dev", moved));
+  });
+
+  it("keeps the repository Secret's URN too, for a stack with a private repository", async () => {
+    assert.ok(V01_PRIVATE.some((r) => r.urn.endsWith("::app-repository")));
+    const run = stackRun("dev", (f) =>
+      [
+        ["repoUsername", "bot", {}],
+        ["repoToken", "t0ken", { secret: true }],
+      ].reduce(
+        (file, [key, value, opts]) => configSet(file, key as string, value as string, opts as object),
+        f,
+      ),
+    );
+    await assertAdoptsV01(await evaluate("dev", run), V01_PRIVATE);
   });
 
   it("adopts nothing of v0.1 for an application of another name, so two never claim one URN", async () => {
@@ -421,6 +438,15 @@ describe("AtlasGitOps, with every operations switch on", () => {
     });
   });
 
+  it("creates the notifications and git webhook Secrets only after the argo-cd release", () => {
+    // On an upgrade from a chart that rendered argocd-notifications-secret itself, Helm deletes that one during
+    // the release update; ours must come after it (components/platform.ts).
+    for (const name of ["notifications-secret", "git-webhooks-secret"]) {
+      const before = [...run.model.before(run.one(TYPES.secret, name))].map((n) => n.name);
+      assert.ok(before.includes("argocd-release"), `${name} is created before argocd-release is done`);
+    }
+  });
+
   it("adds the operator's metrics Service, its ServiceMonitor and the alert rules, after the CRDs are found", () => {
     const monitor = run.one(
       "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
@@ -429,5 +455,132 @@ describe("AtlasGitOps, with every operations switch on", () => {
     const waits = [...run.model.waitsFor(monitor)].map((n) => n.name);
     assert.ok(waits.includes("monitoring-atlas-metrics"));
     assert.ok(run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules"));
+  });
+});
+
+describe("AtlasGitOps, as the engine orders pulumi destroy", () => {
+  // The engine's delete order, as test/support/engine-model.ts models it from pulumi/pulumi at MODELLED_CLI_VERSION
+  // (step_generator.go ScheduleDeletes, dependency_graph.go DependenciesOf, deployment_executor.go
+  // performPostSteps, step.go DeleteStep.Apply).
+  const APPS = ["shop", "billing"];
+  const names = (nodes: Iterable<Node>) => [...nodes].map((n) => n.name).sort();
+  const withApps = (stack: string) =>
+    stackRun(stack, (f) =>
+      APPS.reduce((file, name, i) => configSet(file, `applications[${i}].name`, name, { path: true }), f),
+    );
+  /** What an Application's cascade needs alive until it is gone: Argo CD, the operator, its access, the app's own. */
+  const neededBy = (run: Run, app: string): Node[] => [
+    run.one(TYPES.release, "argocd-release"),
+    run.one(TYPES.release, "atlas-operator-release"),
+    run.one("kubernetes:rbac.authorization.k8s.io/v1:Role", `${app}-operator-access-${app}-role`),
+    run.one(
+      "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+      `${app}-operator-access-${app}-rolebinding`,
+    ),
+    run.one(TYPES.appProject, `${app}-project`),
+    run.one(TYPES.secret, `${app}-db-secret`),
+    run.one(TYPES.namespace, `${app}-namespace`),
+  ];
+  let dev: Run;
+  let prod: Run;
+  before(async () => {
+    dev = await evaluate("dev", withApps("dev"));
+    prod = await evaluate("prod", withApps("prod"));
+  });
+
+  it("deletes each Application before Argo CD, the operator, its Role, RoleBinding, AppProject, Secret, namespace", () => {
+    for (const app of APPS) {
+      const application = dev.one(TYPES.application, `${app}-application`);
+      for (const needed of neededBy(dev, app)) {
+        assert.ok(
+          dev.model.deletesBefore(needed).has(application),
+          `${needed.name} may be deleted while ${app}-application is still being deleted`,
+        );
+      }
+      assert.deepStrictEqual(names(dev.model.deletesBefore(application)), [], `${app}: nothing waits on it`);
+    }
+  });
+
+  it("starts pulumi destroy with the Applications alone, and waits for them before anything else", () => {
+    const schedule = dev.model.deleteSchedule();
+    assert.deepStrictEqual(names(schedule[0]), APPS.map((a) => `${a}-application`).sort());
+    assert.deepStrictEqual(names(schedule.flat()), names(dev.model.nodes), "every resource is deleted once");
+  });
+
+  it("reaches an application's namespace from its operator Role through the Role's parent, not its own record", () => {
+    // prepareResource records a resource's own dependsOn and input sources; the Role has neither, and its
+    // component's dependsOn on the namespace counts only because DependenciesOf adds the parent.
+    const role = dev.one("kubernetes:rbac.authorization.k8s.io/v1:Role", "shop-operator-access-shop-role");
+    assert.deepStrictEqual(names(dev.model.deleteDependencies(role)), ["shop-operator-access"]);
+    assert.ok(dev.model.deletedAfter(role).has(dev.one(TYPES.namespace, "shop-namespace")));
+  });
+
+  it("deletes the notifications Secret before argocd-release, by its parent's dependsOn, after the Applications", () => {
+    const secret = dev.one(TYPES.secret, "notifications-secret");
+    assert.ok(dev.model.deletesBefore(dev.one(TYPES.release, "argocd-release")).has(secret));
+    // Nothing orders it against an Application; the antichains do: it sits deeper, so its delete starts only
+    // once every Application (and its cascade) is gone, and no alert of the teardown loses its webhook URL.
+    const round = (n: Node) => dev.model.deleteSchedule().findIndex((r) => r.includes(n));
+    for (const app of APPS) {
+      const application = dev.one(TYPES.application, `${app}-application`);
+      assert.ok(!dev.model.deletesBefore(secret).has(application));
+      assert.ok(round(application) < round(secret));
+    }
+  });
+
+  it("deletes what an update drops Application first, among that application's resources only", () => {
+    const dropped = dev.model.nodes.filter((n) => n.name === "billing" || n.name.startsWith("billing-"));
+    const schedule = dev.model.deleteSchedule(dropped);
+    assert.deepStrictEqual(names(schedule[0]), ["billing-application"]);
+    assert.deepStrictEqual(names(schedule[schedule.length - 1]), ["billing"]);
+    const after = (n: Node) => schedule.findIndex((r) => r.includes(n));
+    const application = dev.one(TYPES.application, "billing-application");
+    for (const needed of neededBy(dev, "billing").filter((n) => dropped.includes(n))) {
+      assert.ok(after(application) < after(needed), needed.name);
+    }
+  });
+
+  it("destroys all of dev and refuses nothing", () => {
+    const result = dev.model.destroy();
+    assert.deepStrictEqual([result.refused, result.kept], [[], []]);
+    assert.strictEqual(result.deleted.length, dev.model.nodes.length);
+  });
+
+  it("stops prod's destroy in its preview, before anything is deleted, on the protected resources", () => {
+    const result = prod.model.destroy();
+    assert.deepStrictEqual(result.deleted, []);
+    assert.deepStrictEqual(names(result.refused), [
+      "argocd-release",
+      "atlas-operator-release",
+      "billing-db-secret",
+      "shop-db-secret",
+    ]);
+  });
+
+  it("with --skip-preview deletes only prod's Argo CD objects, operator Roles and notifications Secret", () => {
+    const result = prod.model.destroy({ skipPreview: true });
+    // Everything a protected resource depends on (namespaces, passwords, parents) is skipped, not attempted.
+    assert.deepStrictEqual(names(result.deleted.filter((n) => n.custom)), [
+      "billing-application",
+      "billing-operator-access-billing-role",
+      "billing-operator-access-billing-rolebinding",
+      "billing-project",
+      "notifications-secret",
+      "shop-application",
+      "shop-operator-access-shop-role",
+      "shop-operator-access-shop-rolebinding",
+      "shop-project",
+    ]);
+    for (const kept of [
+      "argocd-namespace",
+      "shop-namespace",
+      "shop-db-password",
+      "atlas-operator-namespace",
+    ]) {
+      assert.ok(
+        result.kept.some((n) => n.name === kept),
+        kept,
+      );
+    }
   });
 });

@@ -30,6 +30,14 @@ import {
   WaitForError,
   type JsonObject,
 } from "./support/await-model";
+import { readSchema, schemaErrors } from "./support/manifests";
+
+/**
+ * Argo CD v3.4.4's Application schema, generated from its CRD (examples/manifests/schemas/), strict. It checks spec
+ * and status against the version this program installs; @kubernetes-models 2.7.2 (an older CRD) stays for
+ * ObjectMeta, which the CRD schema leaves as `type: object`.
+ */
+const APPLICATION_V344 = readSchema("argoproj.io/v1alpha1", "Application");
 
 const REPO = "https://github.com/org/manifests";
 const PATH = "overlays/prod";
@@ -147,8 +155,10 @@ function application(
     if (app.status.resourceHealthSource === undefined) delete app.status.resourceHealthSource;
   }
   // Argo CD's CRD schema, so a fixture cannot drift from what the controller can write.
+  const json = JSON.parse(JSON.stringify(app)) as JsonObject;
+  assert.deepEqual(schemaErrors(APPLICATION_V344, json), [], "the fixture fits Argo CD v3.4.4's Application");
   new Application(app).validate();
-  return JSON.parse(JSON.stringify(app)) as JsonObject;
+  return json;
 }
 
 const target = (targetRevision: string): SyncWaitSource => ({
@@ -169,6 +179,19 @@ const succeededAt = (revision: string) => ({
 });
 
 describe("sync wait", () => {
+  describe("the Application fixtures", () => {
+    it("are checked against v3.4.4's schema, which refuses a field @kubernetes-models 2.7.2 lets through", () => {
+      const app = application(SHA_A, { compared: SHA_A, revision: SHA_A, sync: "Synced", health: "Healthy" });
+      assert.deepEqual(schemaErrors(APPLICATION_V344, app), []);
+      const typo = JSON.parse(JSON.stringify(app)) as JsonObject & { status: JsonObject };
+      typo.status.operationStat = typo.status.operationState;
+      new Application(typo as unknown as IApplication).validate();
+      assert.deepEqual(schemaErrors(APPLICATION_V344, typo), [
+        "$.status: field 'operationStat' is not allowed",
+      ]);
+    });
+  });
+
   describe("revisionKind", () => {
     const cases: [string, "commit" | "ref", string][] = [
       [SHA_A, "commit", "a full lowercase SHA, which status.sync.revision repeats verbatim"],

@@ -14,6 +14,10 @@
  * - pulumi/pulumi pkg/resource/plugin/analyzer_plugin.go NewPolicyAnalyzer and the nodejs language host's
  *   RunPlugin/locateModule: a local pack's dependencies are not installed by the CLI; it resolves
  *   @pulumi/pulumi/cmd/run-policy-pack from the pack's folder, or fails with "try running npm install".
+ * - pulumi/actions v7.0.0 action.yml (input `pulumi-version`, no default) and src/config.ts makeConfig /
+ *   makeInstallationConfig (an unset input becomes the range `^3`, src/__tests__/config.test.ts), then
+ *   src/libs/pulumi-cli.ts downloadCli: a CLI already on the runner that satisfies the range is kept, else the
+ *   highest release satisfying it is installed. So only an exact version makes CI run the CLI the tests model.
  * - GitHub Actions: `shell: bash` runs `bash --noprofile --norc -eo pipefail {0}`.
  */
 import * as assert from "assert";
@@ -163,6 +167,23 @@ describe("GitHub workflows", function () {
       assert.ok(actions.length > 0);
       for (const action of actions) {
         assert.match(action, /^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/, `${file}: ${action}`);
+      }
+    });
+  }
+
+  for (const file of ["pull-request.yml", "deploy.yml"]) {
+    it(`pins the Pulumi CLI to one exact version in every pulumi/actions step of ${file}`, function () {
+      const steps = Object.values(readWorkflow(file).jobs).flatMap(pulumiSteps);
+      assert.ok(steps.length > 0, `${file} installs the CLI`);
+      for (const step of steps) {
+        const version = step.with?.["pulumi-version"];
+        assert.strictEqual(typeof version, "string", `${file}: ${step.uses} without pulumi-version`);
+        assert.match(version as string, /^\d+\.\d+\.\d+$/, `${file}: '${version}' is a range, not a version`);
+        assert.strictEqual(
+          step.with?.["pulumi-version-file"],
+          undefined,
+          `${file}: one way to name the version`,
+        );
       }
     });
   }

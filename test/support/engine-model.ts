@@ -17,6 +17,30 @@
  *   every resource its input Outputs came from (runtime/dependsOn.ts `getAllTransitivelyReferencedResources`
  *   expands a component into its custom children), then awaits its parent's URN. A component's URN resolves only
  *   after its own dependencies were awaited, so a component's dependsOn holds back all of its children.
+ *
+ * And for deletes (`pulumi destroy`, and the end of a `pulumi up` that dropped resources), read at v3.259.0 (tag
+ * commit 0ac56e876614aedf12771d73ef7e80959b8a6fd4):
+ * - sdk/nodejs/runtime/resource.ts `prepareResource` ("dependency-urns" phase): what is sent as the resource's
+ *   `dependencies` (and `propertyDependencies`) and kept in its state is its OWN dependsOn plus the resources its
+ *   inputs came from, each expanded by runtime/dependsOn.ts `getAllTransitivelyReferencedResourceURNs` into the
+ *   custom descendants of a component (non-remote components themselves are dropped). A parent's dependsOn is
+ *   not among them: it only delays the child's registration (the `await parent.urn`). The state also keeps the
+ *   parent URN, and a component is in the state with its own dependencies.
+ * - pkg/resource/graph/dependency_graph.go `DependenciesOf`: a resource depends on its provider, its parent, its
+ *   `dependencies`, its property dependencies (and deletedWith / replaceWith, not used here). A dependency that is
+ *   a component would also bring that component's children, but the Node SDK never records one (see above).
+ * - pkg/resource/deploy/step_generator.go `ScheduleDeletes`: the condemned resources are peeled into antichains,
+ *   each round taking those none of whose `DependenciesOf` is still condemned, and the list is reversed; so a
+ *   resource is deleted only after everything that depends on it, or is its child, is gone.
+ *   deployment_executor.go `performPostSteps` runs the antichains one after another, each to completion
+ *   (`ExecuteParallel` then `tok.Wait`), and drops from later antichains the `TransitiveDependenciesOf` every step
+ *   that failed (dependency_graph.go: provider, parent, dependencies, followed to the end).
+ * - pkg/resource/deploy/step.go `DeleteStep.Apply`: a protected resource's delete fails with deleteProtectedError
+ *   when its step runs (not when steps are generated), before the DryRun check, so a preview fails on it too;
+ *   step_executor.go `cancelDueToError` goes on past that error (and only that one), so the others still run.
+ *   pkg/backend/apply.go `PreviewThenPromptThenExecute`: a failed preview returns before anything is executed,
+ *   so only `--skip-preview` gets as far as deleting the unprotected rest.
+ * Providers (deleted after everything they manage) and the Stack resource are not in this model.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { resolve } from "./mocks";
@@ -126,6 +150,77 @@ export class EngineModel {
       this.direct(n).forEach((d) => result.add(d));
     }
     return result;
+  }
+
+  /**
+   * What the engine counts as this resource's dependencies when it deletes (dependency_graph.go `DependenciesOf`):
+   * its recorded dependencies (own dependsOn and input sources, components expanded; not the parent's dependsOn)
+   * and its parent.
+   */
+  deleteDependencies(node: Node): Set<Node> {
+    const deps = this.direct(node);
+    if (node.parent !== undefined) deps.add(node.parent);
+    return deps;
+  }
+
+  /** deleteDependencies followed to the end (dependency_graph.go `TransitiveDependenciesOf`): deleted after it. */
+  deletedAfter(node: Node, seen = new Set<Node>()): Set<Node> {
+    for (const d of this.deleteDependencies(node)) {
+      if (!seen.has(d)) {
+        seen.add(d);
+        this.deletedAfter(d, seen);
+      }
+    }
+    return seen;
+  }
+
+  /**
+   * Every resource whose delete must be finished before this one's starts, whichever of them are condemned
+   * together (a whole `pulumi destroy`, or the resources an update dropped): all that depend on it, or are its
+   * descendants, directly or not.
+   */
+  deletesBefore(node: Node): Set<Node> {
+    return new Set(this.nodes.filter((n) => n !== node && this.deletedAfter(n).has(node)));
+  }
+
+  /**
+   * step_generator.go `ScheduleDeletes`: the condemned resources (all of them for `pulumi destroy`) as the
+   * antichains the engine deletes one after another, each in parallel.
+   */
+  deleteSchedule(condemned: Iterable<Node> = this.nodes): Node[][] {
+    const left = new Set(condemned);
+    const rounds: Node[][] = [];
+    while (left.size > 0) {
+      const round = [...left].filter((n) => ![...this.deleteDependencies(n)].some((d) => left.has(d)));
+      if (round.length === 0) throw new Error("dependency cycle among the condemned resources");
+      round.forEach((n) => left.delete(n));
+      rounds.push(round);
+    }
+    return rounds.reverse();
+  }
+
+  /**
+   * `pulumi destroy` of everything, with the protect option as the engine applies it: the preview fails on the
+   * first protected resource and nothing is deleted; with `--skip-preview` the antichains run, protected deletes
+   * fail (`refused`), whatever those depend on is skipped (`kept`), and everything else is `deleted`.
+   */
+  destroy(opts: { skipPreview?: boolean } = {}): { deleted: Node[]; refused: Node[]; kept: Node[] } {
+    const deleted: Node[] = [];
+    const refused: Node[] = [];
+    const kept: Node[] = [];
+    for (const antichain of this.deleteSchedule()) {
+      // performPostSteps: the dependencies of every step that failed so far are dropped from this antichain.
+      const dropped = new Set(refused.flatMap((r) => [...this.deletedAfter(r)]));
+      for (const node of antichain) {
+        if (dropped.has(node)) kept.push(node);
+        else if (node.opts.protect === true) refused.push(node);
+        else deleted.push(node);
+      }
+    }
+    if (refused.length > 0 && !opts.skipPreview) {
+      return { deleted: [], refused, kept: this.nodes.filter((n) => !refused.includes(n)) };
+    }
+    return { deleted, refused, kept };
   }
 
   /** waitsFor, followed to the end: everything that must be created before this one. */

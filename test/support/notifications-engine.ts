@@ -11,8 +11,13 @@
  *   its key, a true one sends unless its key is recorded; the state is written back as JSON in the
  *   `notified.notifications.argoproj.io` annotation;
  * - pkg/services/webhook.go: the template's `webhook.<service>` gives method and body, sent to the service URL;
+ * - pkg/controller/controller.go processQueueItem: a pass first asks the `skipProcessing` option, and a skipped
+ *   object is left as it is (nothing evaluated, sent or patched);
  * and argo-cd v3.4.4 util/notification/settings/settings.go initGetVars (the variables: app, context with
- * notificationType, secrets) and expression/expr.go Spawn.
+ * notificationType, secrets), expression/expr.go Spawn, and notification_controller/controller/controller.go
+ * NewController, whose skipProcessing skips an Application outside the controller's namespace
+ * (checkAppNotInAdditionalNamespaces; no `application.namespaces` here) or whose sync status is older than its last
+ * operation (isAppSyncStatusRefreshed).
  */
 import { createHash } from "crypto";
 import { parse as parseYaml } from "yaml";
@@ -85,15 +90,56 @@ export function subscriptions(annotations: Record<string, string>): { trigger: s
     });
 }
 
+/** Go's time.Parse(time.RFC3339, s) accepts this shape (fractional seconds optional, Z or an offset). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A timestamp of the status as Go reads it there: unparsable or missing is the zero time, before everything. */
+function goTime(value: unknown): number | undefined {
+  return typeof value === "string" && RFC3339.test(value) ? Date.parse(value) : undefined;
+}
+
+/**
+ * argo-cd v3.4.4 notification_controller/controller/controller.go isAppSyncStatusRefreshed: after an operation
+ * has completed (phase Succeeded, Failed or Error), the Application counts as refreshed only once reconciledAt
+ * or observedAt is not before operationState.finishedAt; a completed operation without a parsable finishedAt
+ * never is. Without an operationState or phase, or during any other phase, it is.
+ */
+export function isSyncStatusRefreshed(app: Json): boolean {
+  const status = (app.status ?? {}) as Json;
+  const op = status.operationState as Json | undefined;
+  if (op === undefined || typeof op.phase !== "string") return true;
+  if (!["Failed", "Error", "Succeeded"].includes(op.phase)) return true;
+  const finishedAt = goTime(op.finishedAt);
+  if (finishedAt === undefined) return false;
+  const reconciledAt = goTime(status.reconciledAt) ?? -Infinity;
+  const observedAt = goTime(status.observedAt) ?? -Infinity;
+  return !(finishedAt > reconciledAt && finishedAt > observedAt);
+}
+
+/**
+ * Why the controller would skip this Application without looking at it (controller.go NewController's
+ * skipProcessing, the reasons as it logs them), or undefined when it processes it.
+ */
+export function skipReason(app: Json, controllerNamespace: string): string | undefined {
+  if ((app.metadata as Json).namespace !== controllerNamespace) {
+    return "app is not in one of the application-namespaces, nor the notification controller namespace";
+  }
+  return isSyncStatusRefreshed(app) ? undefined : "sync status out of date";
+}
+
 /**
  * One pass over an Application: returns what was sent and the Application with its state annotation updated,
- * as the controller patches it. The recipient is "" (a webhook subscription with an empty value).
+ * as the controller patches it, or `skipped` with the Application untouched. The recipient is "" (a webhook
+ * subscription with an empty value).
  */
 export function processApplication(
   config: NotificationsConfig,
   app: Json,
   secret: Record<string, string>,
-): { deliveries: Delivery[]; app: Json; errors: string[] } {
+  controllerNamespace = "argocd",
+): { deliveries: Delivery[]; app: Json; errors: string[]; skipped?: string } {
+  const skipped = skipReason(app, controllerNamespace);
+  if (skipped !== undefined) return { deliveries: [], app, errors: [], skipped };
   const metadata = app.metadata as Json;
   const annotations = (metadata.annotations ?? {}) as Record<string, string>;
   const state = JSON.parse(annotations[NOTIFIED] ?? "{}") as Record<string, number>;

@@ -1,6 +1,6 @@
 /**
  * A model of what the Pulumi CLI checks, and what it hands to a Node.js program, before `pulumi preview`, `up` or
- * `destroy` starts the program. Written from pulumi/pulumi v3.259.0 (tag commit 0ac56e876614aedf12771d73ef7e80959b8a6fd4);
+ * `destroy` starts the program. Written from pulumi/pulumi at the release MODELLED_CLI_VERSION names (below);
  * every function below names the upstream function it follows. Not modelled: ESC environments (the stack has
  * none), `--config-file`, the `looksLikeSecret` entropy heuristic of `pulumi config set` (a zxcvbn score), and
  * real encryption (a reversible stand-in marks values set with `--secret`).
@@ -19,6 +19,13 @@ import * as path from "path";
 import { parse } from "yaml";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/**
+ * The pulumi/pulumi release this model was read from (tag commit, as read: 0ac56e876614aedf12771d73ef7e80959b8a6fd4)
+ * and the CLI every workflow installs (`pulumi-version` of pulumi/actions). Renovate bumps both in one pull request;
+ * test/pins.test.ts then flags the files that record facts read at this version until they are read again.
+ */
+export const MODELLED_CLI_VERSION = "3.259.0";
 
 /** An error the CLI prints (after `error: `); the message is the CLI's own text. */
 export class PulumiCliError extends Error {
