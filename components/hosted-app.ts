@@ -89,7 +89,7 @@ export class HostedApp extends pulumi.ComponentResource {
       };
     };
 
-    const namespace = componentNamespace(`${name}`, app.namespace, {
+    const namespace = componentNamespace(name, app.namespace, {
       ...guarded,
       ...v01("namespace", "kubernetes:core/v1:Namespace"),
     });
