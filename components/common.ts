@@ -29,11 +29,12 @@ export function componentNamespace(
  * - atomically: a failed first install is uninstalled, so `pulumi up` fails with nothing recorded and the next
  *   run installs again; a failed upgrade is rolled back to the last deployed revision, the update fails, and the
  *   next run tries it again;
- * - deleting what a failed upgrade created before that rollback (cleanupOnFail; Helm's install has no such
- *   option, so it acts on upgrades only);
+ * - deleting what a failed upgrade created before that rollback (cleanupOnFail; the rollback would delete it too,
+ *   but not if the rollback itself fails to apply; Helm's install has no such option);
  * - with ten minutes for each Helm wait, since the first install pulls every image (a failed upgrade can take
  *   twice that: its own wait, then the rollback's);
- * - keeping ten revisions, like the helm CLI; the provider's default keeps every one, each with the values.
+ * - keeping ten revisions, like the helm CLI (eleven right after a failed upgrade: Helm's rollback record prunes
+ *   none); the provider's default keeps every one, each with the values.
  * No skipAwait: Helm waits until the workloads are ready, so whatever depends on a release finds it running.
  */
 export const RELEASE_SETTINGS = {

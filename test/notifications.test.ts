@@ -708,3 +708,239 @@ describe("notifications", () => {
     }
   });
 });
+
+// ---- Resource health persistence: what the program's chart values make the controller write -----------------
+// (Imports here rather than above, so the tests before this block stay exactly as they were.)
+import { mark, registeredSince, useMocks } from "./support/mocks";
+import { configSet } from "./support/pulumi-cli";
+import { stackRun } from "./support/stack-files";
+import { renderArgoCd } from "./support/argo-cd-chart";
+import { ManagedResource, persistResourceHealth, setApplicationHealth } from "./support/argo-cd-health";
+import { parseStackConfig } from "../stacks/config";
+import { AtlasGitOps } from "../components/platform";
+import { mergeValues } from "../components/common";
+import { PERSIST_RESOURCE_HEALTH } from "../components/argocd";
+
+describe("resource health in the alerts, as the program's chart values make Argo CD persist it", () => {
+  const CONTROLLER = "StatefulSet/argocd-application-controller";
+  const PERSIST_ENV = "ARGOCD_APPLICATION_CONTROLLER_PERSIST_RESOURCE_HEALTH";
+  let values: Json;
+  let subscribed: { name: string; namespace: string; annotations: Record<string, string> };
+
+  // The whole program for prod with JSON alerts, under the shared mocks (as test/argo-cd-chart.test.ts runs it).
+  before(async () => {
+    const run = stackRun("prod", (f) =>
+      configSet(configSet(f, "alertWebhookUrl", URL, { secret: true }), "alertWebhookFormat", "json", {}),
+    );
+    useMocks("prod", run.config, run.secretKeys);
+    const start = mark();
+    const platform = new AtlasGitOps(
+      "atlas-gitops",
+      parseStackConfig(run.config, "prod", new Set(run.secretKeys)),
+    );
+    await resolve(platform.urn);
+    const since = await registeredSince(start);
+    const releases = since.filter((r) => r.type === TYPES.release && r.name === "argocd-release");
+    assert.equal(releases.length, 1);
+    values = releases[0].inputs.values as Json;
+    const apps = since.filter((r) => r.type === TYPES.application);
+    assert.ok(apps.length > 0, "prod registers an Application");
+    subscribed = apps[0].inputs.metadata as typeof subscribed;
+  });
+
+  /** What the chart makes of the values: the controller's persist setting and the parsed notifications config. */
+  function argoCd(v: Json) {
+    const rendered = renderArgoCd(v);
+    const cm = rendered.notifications.cm;
+    assert.ok(cm, "the chart renders argocd-notifications-cm");
+    return {
+      persist: persistResourceHealth(rendered.env(CONTROLLER, PERSIST_ENV)),
+      config: new NotificationsConfig({ ...cm.data, context: stringify(cm.context) }, SECRET),
+    };
+  }
+
+  /** The prod Application after a refresh, its status written by setApplicationHealth for these resources. */
+  function refreshed(resources: ManagedResource[], persist: boolean, phase: string): Json {
+    return {
+      apiVersion: "argoproj.io/v1alpha1",
+      kind: "Application",
+      metadata: { ...subscribed },
+      spec: { project: subscribed.name },
+      status: {
+        sync: { status: "Synced", revision: REVISION },
+        ...setApplicationHealth(resources, persist),
+        operationState: {
+          phase,
+          startedAt: "2026-03-08T07:29:00Z",
+          finishedAt: "2026-03-08T07:30:00Z",
+          syncResult: { revision: REVISION, resources: [] },
+        },
+        reconciledAt: "2026-03-08T07:30:05Z",
+      },
+    };
+  }
+
+  /** Managed resources: a Healthy Deployment and one Atlas object whose health our Lua check gives it. */
+  function managed(atlas: ReturnType<typeof atlasHealth>): ManagedResource[] {
+    const { health, ...ref } = atlas;
+    return [
+      {
+        group: "apps",
+        version: "v1",
+        kind: "Deployment",
+        namespace: "shop",
+        name: "shop",
+        status: "Synced",
+        live: { status: "Healthy" },
+      },
+      { ...ref, status: "Synced", live: health },
+    ];
+  }
+
+  /** Three controller passes over the same Application, the state annotation carried from pass to pass. */
+  function passes(cfg: NotificationsConfig, app: Json): Delivery[] {
+    const sent: Delivery[] = [];
+    let current = app;
+    for (let i = 0; i < 3; i++) {
+      const result = processApplication(cfg, current, SECRET, subscribed.namespace);
+      assert.deepEqual([result.errors, result.skipped], [[], undefined]);
+      sent.push(...result.deliveries);
+      current = result.app;
+    }
+    return sent;
+  }
+
+  const pending = () => atlasHealth("AtlasSchema", "approval-pending");
+  const planLink = "https://shop.atlasgo.cloud/schemas/412/plans/9001";
+  const persistOff = (v: Json) =>
+    mergeValues(v, { configs: { params: { [PERSIST_RESOURCE_HEALTH]: false } } });
+
+  describe("with the program's values", () => {
+    it("runs the controller with persistence on, so each resource's health sits inline in the Application", () => {
+      const { persist } = argoCd(values);
+      assert.equal(persist, true);
+      const status = refreshed(managed(lint()), persist, "Failed").status as Json;
+      assert.equal(status.resourceHealthSource, undefined);
+      assert.deepEqual((status.resources as Json[])[1].health, lint().health);
+      assert.deepEqual(status.health, { status: "Degraded" });
+    });
+
+    it("sends one approval-pending alert carrying the operator's message and the plan link", () => {
+      const { persist, config: cfg } = argoCd(values);
+      const sent = passes(cfg, refreshed(managed(pending()), persist, "Running"));
+      assert.deepEqual(
+        sent.map((d) => d.trigger),
+        [ALERTS["approval-pending"].trigger],
+      );
+      const body = JSON.parse(sent[0].body) as Json;
+      assert.equal(body.planLink, planLink);
+      assert.deepEqual(body.atlas, [
+        {
+          kind: "AtlasSchema",
+          namespace: "shop",
+          name: pending().name,
+          health: "Suspended",
+          message: pending().health.message,
+        },
+      ]);
+    });
+
+    it("sends one Degraded alert naming the AtlasSchema with the operator's reason and message", () => {
+      const { persist, config: cfg } = argoCd(values);
+      const sent = passes(cfg, refreshed(managed(lint()), persist, "Failed"));
+      assert.deepEqual(
+        sent.map((d) => d.trigger),
+        [ALERTS.degraded.trigger],
+      );
+      const body = JSON.parse(sent[0].body) as Json;
+      assert.deepEqual(
+        (body.atlas as Json[]).map((a) => a.message),
+        [lint().health.message],
+      );
+      assert.ok(
+        (body.text as string).includes(`AtlasSchema shop/orders is Degraded: ${lint().health.message}`),
+      );
+    });
+  });
+
+  for (const [how, edit] of [
+    ["set to false", persistOff],
+    // The key removed: the controller falls back to its flag's default, false (Argo CD v3's default).
+    [
+      "left out",
+      (v: Json) => {
+        const copy = structuredClone(v);
+        delete ((copy.configs as Json).params as Json)[PERSIST_RESOURCE_HEALTH];
+        return copy;
+      },
+    ],
+  ] as const) {
+    describe(`with controller.resource.health.persist ${how} (values edited)`, () => {
+      it("runs the controller without persistence: health moves to the app tree, out of status.resources[]", () => {
+        const { persist } = argoCd(edit(values));
+        assert.equal(persist, false);
+        const status = refreshed(managed(pending()), persist, "Running").status as Json;
+        assert.equal(status.resourceHealthSource, "appTree");
+        assert.ok((status.resources as Json[]).every((r) => !("health" in r)));
+        assert.deepEqual(
+          status.health,
+          { status: "Suspended" },
+          "the application's own health is still computed",
+        );
+      });
+
+      it("never sends the approval-pending alert, though the application is Suspended on that plan", () => {
+        const { persist, config: cfg } = argoCd(edit(values));
+        assert.deepEqual(passes(cfg, refreshed(managed(pending()), persist, "Running")), []);
+      });
+
+      it("still sends the Degraded alert, but without the Atlas object, its reason or the operator's message", () => {
+        const { persist, config: cfg } = argoCd(edit(values));
+        const sent = passes(cfg, refreshed(managed(lint()), persist, "Failed"));
+        assert.deepEqual(
+          sent.map((d) => d.trigger),
+          [ALERTS.degraded.trigger],
+        );
+        const body = JSON.parse(sent[0].body) as Json;
+        assert.deepEqual(body.atlas, []);
+        assert.ok(!(body.text as string).includes("AtlasSchema"));
+        assert.ok(!(body.text as string).includes("LintPolicyError"));
+      });
+    });
+  }
+
+  describe("the persistence model's own rules", () => {
+    it("reads the environment like ParseBoolFromEnv: true/false in any case, anything else the default false", () => {
+      assert.deepEqual(["true", "TRUE", "false", "yes", "1", "", undefined].map(persistResourceHealth), [
+        true,
+        true,
+        false,
+        false,
+        false,
+        false,
+        false,
+      ]);
+    });
+
+    it("counts the worst live health, ignores a resource with no live object, and is Missing when none is live", () => {
+      const ref = { version: "v1", kind: "ConfigMap", namespace: "shop", status: "Synced" };
+      const live = (name: string, status: string) => ({
+        ...ref,
+        name,
+        live: { status } as ManagedResource["live"],
+      });
+      assert.deepEqual(
+        setApplicationHealth([live("a", "Healthy"), { ...ref, name: "gone" }, live("b", "Progressing")], true)
+          .health,
+        { status: "Progressing" },
+      );
+      assert.deepEqual((setApplicationHealth([{ ...ref, name: "gone" }], true).resources[0] as Json).health, {
+        status: "Missing",
+      });
+      assert.deepEqual(setApplicationHealth([{ ...ref, name: "gone" }], true).health, { status: "Missing" });
+      assert.deepEqual(setApplicationHealth([live("a", "Suspended"), live("b", "Degraded")], false).health, {
+        status: "Degraded",
+      });
+    });
+  });
+});

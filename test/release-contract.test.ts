@@ -1,96 +1,215 @@
 /**
- * The contract both Helm releases (argo-cd and atlas-operator) are installed under: RELEASE_SETTINGS in
- * components/common.ts, spread into every helm.v3.Release.
- *
- * Read in pulumi/pulumi-kubernetes at master 94977969 (after v4.32.0, the newest snapshot available; the project
- * pins 4.34.2), provider/pkg/provider/helm_release.go:
- * - `helmCreate` builds Helm's action.Install: Wait = !skipAwait, WaitForJobs = !skipAwait && waitForJobs,
- *   Timeout = timeout seconds (`getTimeoutOrDefault`, 300 when unset), Atomic = atomic,
- *   CreateNamespace = createNamespace. It sets no CleanupOnFail: Helm's Install has no such field.
- * - `helmUpdate` builds action.Upgrade with the same Wait/WaitForJobs/Timeout/Atomic, plus
- *   CleanupOnFail = cleanupOnFail and MaxHistory = maxHistory, or 0 (no limit) when unset. So cleanupOnFail and
- *   maxHistory only ever act on an upgrade (an install writes revision 1 only).
- * - `helmCreate`, after a failed install: if the release still exists (no atomic: Helm recorded it as failed) it
- *   returns releaseFailedError, which `Create` turns into a partial error: the engine keeps the release in state
- *   with init errors, and the next `pulumi up` runs an Update (helm upgrade of the failed release), not a create
- *   and not a replace (pulumi/pulumi v3.248.0 pkg/resource/deploy/step_generator.go `hasInitErrors`). If the
- *   release is gone (atomic uninstalled it), it returns the plain error: `Create` fails, nothing is recorded, and
- *   the next `pulumi up` installs from scratch.
- * - `Update`, after a failed upgrade: partial error as well; the new inputs stay in state with init errors, so
- *   the next `pulumi up` tries the upgrade again even with no change.
- *
- * Read in helm/helm v3.20.2 (the version pulumi-kubernetes' provider/go.mod requires), pkg/action:
- * - install.go `failRelease`: with Atomic, uninstall the release (KeepHistory false, so no record stays) and
- *   return "release X failed, and has been uninstalled due to atomic being set"; without it, record the release
- *   as `failed`. `RunWithContext` forces Wait on when Atomic is set.
- * - upgrade.go `failRelease`: record the new revision as failed; with CleanupOnFail delete the resources this
- *   upgrade created; with Atomic roll back to the newest deployed or superseded revision (waiting, same timeout).
- *   `prepareUpgrade` accepts a release whose only revision failed, which is how a retry after a failed first
- *   install without atomic proceeds. `RunWithContext` sets the store's MaxHistory; pkg/storage/storage.go
- *   `Create` then drops the oldest revisions beyond it but never the deployed one (`removeLeastRecent`; 0: keep
- *   all), so an atomic rollback always has its target. The helm CLI's default is 10 (pkg/cli/environment.go
- *   defaultMaxHistory); the provider's is 0.
+ * What a failed or repeated `pulumi up` leaves behind for the two Helm releases (argo-cd and atlas-operator),
+ * installed with RELEASE_SETTINGS (components/common.ts). The outcomes come from test/support/helm-release-model.ts,
+ * a model written from pulumi-kubernetes provider/pkg/provider/helm_release.go (`helmCreate`, `helmUpdate`,
+ * `Create`, `Update`, `Diff`), helm v3.20.2 pkg/action install.go / upgrade.go / rollback.go (`failRelease`,
+ * `prepareUpgrade`, `performRollback`), pkg/kube/client.go `update`, pkg/storage/storage.go `removeLeastRecent`,
+ * and pulumi v3.248.0 pkg/resource/deploy step.go / step_generator.go (partial failures, `hasInitErrors`); its
+ * header names what each rule was read from. The model is fed the releases' real inputs, as the components
+ * register them under the shared mocks, so a setting changed in the program changes these outcomes.
  */
 import * as assert from "assert";
 import { find, TYPES } from "./support/mocks";
 import { ArgoCd } from "../components/argocd";
 import { AtlasOperator } from "../components/atlas-operator";
 import { RELEASE_SETTINGS } from "../components/common";
+import {
+  ChartVersion,
+  EMPTY,
+  outcome,
+  pulumiUp,
+  ReleaseInputs,
+  RollbackOutcome,
+  World,
+} from "./support/helm-release-model";
 
-/** The contract, written out once; every key is explained in the table below. */
-const CONTRACT = { createNamespace: false, atomic: true, cleanupOnFail: true, timeout: 600, maxHistory: 10 };
+const OBJECTS = ["Deployment/server", "Service/server", "ConfigMap/settings"];
+/** A chart whose workloads are ready within a minute. */
+const version = (id: string, extra: string[] = [], readyAfter = 60): ChartVersion => ({
+  id,
+  objects: [...OBJECTS, ...extra],
+  readyAfter,
+});
+/** A chart whose workloads never become ready (an image that cannot be pulled, a crash loop). */
+const broken = (id: string, extra: string[] = []): ChartVersion => version(id, extra, Infinity);
+/** What a failing upgrade adds: objects the previous revision did not have. */
+const NEW_IN_V2 = ["Deployment/new-in-v2", "Secret/new-in-v2"];
 
-describe("Helm release contract", () => {
-  describe("RELEASE_SETTINGS", () => {
-    it("sets exactly createNamespace, atomic, cleanupOnFail, timeout and maxHistory, and nothing else", () => {
-      // No skipAwait: helmCreate/helmUpdate set Wait = !skipAwait, so Helm waits for the workloads and the
-      // Application (which dependsOn the releases) is created only once Argo CD and the operator run.
-      // No waitForJobs: the charts' only Job (argo-cd's redis-secret-init) is a pre-install/pre-upgrade hook,
-      // and Helm waits for hooks regardless (helm pkg/action/hooks.go `execHook` → WatchUntilReady).
-      assert.deepStrictEqual(Object.keys(RELEASE_SETTINGS).sort(), Object.keys(CONTRACT).sort());
-    });
+/** A first `pulumi up` whose install never becomes ready. */
+function firstInstallFails(inputs: ReleaseInputs) {
+  const chart = broken("v1");
+  const up = pulumiUp(EMPTY, inputs, chart);
+  return { up, after: outcome(up.world, inputs, chart) };
+}
 
-    const cases: [keyof typeof CONTRACT, unknown, string][] = [
-      [
-        "atomic",
-        true,
-        "uninstalls a failed first install, so nothing is left in state and the next `pulumi up` installs again",
-      ],
-      ["cleanupOnFail", true, "deletes what a failed upgrade created before rolling back (upgrade only)"],
-      [
-        "createNamespace",
-        false,
-        "leaves the namespace to Pulumi, which creates it and deletes it on destroy",
-      ],
-      ["timeout", 600, "gives every Helm wait ten minutes (seconds, not a duration string)"],
-      [
-        "maxHistory",
-        10,
-        "keeps ten revisions like the helm CLI, not every one forever (each holds the values and manifest)",
-      ],
-    ];
-    for (const [key, expected, why] of cases) {
-      it(`sets ${key} to ${String(expected)}: ${why}`, () => {
-        assert.strictEqual((RELEASE_SETTINGS as Record<string, unknown>)[key], expected);
-      });
-    }
+/** v1 installed, then an upgrade to a v2 with new objects whose workloads never become ready. */
+function upgradeFails(inputs: ReleaseInputs, rollback: RollbackOutcome = "succeeds") {
+  const v1 = version("v1");
+  const installed = pulumiUp(EMPTY, inputs, v1);
+  assert.strictEqual(installed.failed, false);
+  const v2 = broken("v2", NEW_IN_V2);
+  const up = pulumiUp(installed.world, inputs, v2, { rollback, charts: [v1] });
+  return { up, after: outcome(up.world, inputs, v2) };
+}
+
+/** An install, then `count` upgrades (every `failEvery`-th failing its wait); the most records seen at once. */
+function upgrades(inputs: ReleaseInputs, count: number, failEvery = 0) {
+  let world: World = pulumiUp(EMPTY, inputs, version("v0")).world;
+  let most = world.revisions.length;
+  const charts = [version("v0")];
+  for (let i = 1; i <= count; i++) {
+    const fails = failEvery > 0 && i % failEvery === 0;
+    const chart = fails ? broken(`v${i}`) : version(`v${i}`);
+    world = pulumiUp(world, inputs, chart, { charts }).world;
+    if (!fails) charts.push(chart);
+    most = Math.max(most, world.revisions.length);
+  }
+  return { most, final: world.revisions.length, world };
+}
+
+describe("Helm release contract: what a failed or repeated `pulumi up` leaves behind", () => {
+  const releases = new Map<string, ReleaseInputs>();
+  before(async () => {
+    new ArgoCd("rc-cd", { namespace: "rc-argocd" });
+    new AtlasOperator("rc-atlas", { namespace: "rc-atlas-operator", watchNamespaces: ["rc-app"] });
+    for (const name of ["rc-cd-release", "rc-atlas-release"])
+      releases.set(name, (await find(TYPES.release, name)).inputs as ReleaseInputs);
   });
 
-  describe("both releases", () => {
-    before(() => {
-      new ArgoCd("rc-cd", { namespace: "rc-argocd" });
-      new AtlasOperator("rc-atlas", { namespace: "rc-atlas-operator", watchNamespaces: ["rc-app"] });
+  const subjects: [string, () => ReleaseInputs][] = [
+    ["RELEASE_SETTINGS", () => ({ name: "r", namespace: "ns", ...RELEASE_SETTINGS })],
+    ["the argo-cd release", () => releases.get("rc-cd-release")!],
+    ["the atlas-operator release", () => releases.get("rc-atlas-release")!],
+  ];
+
+  for (const [label, inputsOf] of subjects) {
+    describe(label, () => {
+      it("a failed first install leaves no release, no objects and nothing in state; the next `pulumi up` installs again", () => {
+        const inputs = inputsOf();
+        const { up, after } = firstInstallFails(inputs);
+        assert.deepStrictEqual([up.step, up.failed], ["create", true]);
+        assert.deepStrictEqual(after, {
+          release: "none",
+          running: undefined,
+          live: [],
+          recorded: "nothing",
+          recordedChart: undefined,
+          next: "create",
+          revisions: 0,
+        });
+        const retry = pulumiUp(up.world, inputs, version("v1"));
+        assert.deepStrictEqual([retry.step, retry.failed], ["create", false]);
+        assert.deepStrictEqual(outcome(retry.world, inputs, version("v1")).release, "deployed");
+      });
+
+      it("a failed upgrade leaves the previous revision running and nothing the upgrade created; the next `pulumi up` retries it", () => {
+        const inputs = inputsOf();
+        const { up, after } = upgradeFails(inputs);
+        assert.deepStrictEqual([up.step, up.failed], ["update", true]);
+        assert.strictEqual(after.release, "deployed", "the rollback record is the deployed one");
+        assert.strictEqual(after.running, "v1");
+        assert.deepStrictEqual([...after.live].sort(), [...OBJECTS].sort());
+        // The provider checkpoints the new inputs with init errors (helm_release.go Update → partialError), so
+        // the next run upgrades again even with nothing changed (step_generator.go hasInitErrors).
+        assert.deepStrictEqual(
+          [after.recorded, after.recordedChart, after.next],
+          ["init-errors", "v2", "update"],
+        );
+        const fixed = version("v2", NEW_IN_V2);
+        const retry = pulumiUp(up.world, inputs, fixed, { charts: [version("v1")] });
+        assert.deepStrictEqual([retry.step, retry.failed], ["update", false]);
+        assert.deepStrictEqual(outcome(retry.world, inputs, fixed).running, "v2");
+        assert.strictEqual(outcome(retry.world, inputs, fixed).next, "nothing");
+      });
+
+      it("removes the failed upgrade's objects even when its rollback fails to apply", () => {
+        const { after } = upgradeFails(inputsOf(), "fails-to-apply");
+        assert.ok(NEW_IN_V2.every((o) => !after.live.includes(o)));
+        assert.strictEqual(after.release, "failed");
+        assert.strictEqual(after.next, "update");
+      });
+
+      it("keeps at most 10 release revisions however many upgrades run", () => {
+        for (const count of [1, 9, 10, 11, 50]) {
+          const { most, final } = upgrades(inputsOf(), count);
+          assert.ok(most <= 10, `${count} upgrades: ${most} records at once`);
+          assert.strictEqual(final, Math.min(count + 1, 10));
+        }
+      });
+
+      it("stays bounded with failed upgrades among them: at most one record over 10 (the rollback prunes none)", () => {
+        const { most, final } = upgrades(inputsOf(), 60, 3);
+        assert.strictEqual(most, 11);
+        assert.ok(final <= 11);
+      });
+
+      it("gives a first install ten minutes: workloads ready after seven succeed, after eleven fail", () => {
+        const inputs = inputsOf();
+        assert.strictEqual(pulumiUp(EMPTY, inputs, version("v1", [], 7 * 60)).failed, false);
+        assert.strictEqual(pulumiUp(EMPTY, inputs, version("v1", [], 11 * 60)).failed, true);
+      });
+    });
+  }
+
+  describe("the model gives other outcomes for other settings", () => {
+    const settings = (): ReleaseInputs => ({ name: "r", namespace: "ns", ...RELEASE_SETTINGS });
+
+    it("without atomic, a failed first install leaves a failed release with its objects and a resource with init errors", () => {
+      const inputs = { ...settings(), atomic: false };
+      const { after, up } = firstInstallFails(inputs);
+      assert.strictEqual(up.failed, true);
+      assert.deepStrictEqual(
+        [after.release, after.recorded, after.next, after.revisions],
+        ["failed", "init-errors", "update", 1],
+      );
+      assert.deepStrictEqual(after.live, OBJECTS);
+      // The retry is a helm upgrade of the failed release (upgrade.go prepareUpgrade accepts it).
+      const retry = pulumiUp(up.world, inputs, version("v1"));
+      assert.deepStrictEqual([retry.step, retry.failed], ["update", false]);
+      assert.deepStrictEqual(outcome(retry.world, inputs, version("v1")).revisions, 2);
     });
 
-    for (const release of ["rc-cd-release", "rc-atlas-release"]) {
-      it(`${release} is installed under the contract, with no skipAwait or waitForJobs of its own`, async () => {
-        const { inputs } = await find(TYPES.release, release);
-        for (const [key, value] of Object.entries(CONTRACT)) {
-          assert.strictEqual(inputs[key], value, `${release}.${key}`);
-        }
-        assert.strictEqual(inputs.skipAwait, undefined);
-        assert.strictEqual(inputs.waitForJobs, undefined);
-      });
-    }
+    it("without atomic or cleanupOnFail, a failed upgrade leaves its new objects and a failed release", () => {
+      const { after } = upgradeFails({ ...settings(), atomic: false, cleanupOnFail: false });
+      assert.ok(NEW_IN_V2.every((o) => after.live.includes(o)));
+      assert.deepStrictEqual([after.release, after.running], ["failed", "v1"]);
+    });
+
+    it("without cleanupOnFail, the rollback alone removes the new objects, unless it fails to apply", () => {
+      const inputs = { ...settings(), cleanupOnFail: false };
+      assert.ok(NEW_IN_V2.every((o) => !upgradeFails(inputs).after.live.includes(o)));
+      const stuck = upgradeFails(inputs, "fails-to-apply").after;
+      assert.ok(NEW_IN_V2.every((o) => stuck.live.includes(o)));
+    });
+
+    it("without atomic, cleanupOnFail still removes the failed upgrade's objects, but nothing rolls back", () => {
+      const { after } = upgradeFails({ ...settings(), atomic: false });
+      assert.ok(NEW_IN_V2.every((o) => !after.live.includes(o)));
+      assert.strictEqual(after.release, "failed");
+    });
+
+    it("without maxHistory, every upgrade adds a record that is never pruned", () => {
+      const { maxHistory, ...unbounded } = settings();
+      assert.strictEqual(typeof maxHistory, "number");
+      assert.deepStrictEqual(
+        [1, 10, 50, 200].map((n) => upgrades(unbounded, n).final),
+        [2, 11, 51, 201],
+      );
+    });
+
+    it("with skipAwait and without atomic, a release that never becomes ready is recorded as a success", () => {
+      const inputs = { ...settings(), atomic: false, skipAwait: true };
+      const { up, after } = firstInstallFails(inputs);
+      assert.strictEqual(up.failed, false);
+      assert.deepStrictEqual([after.release, after.recorded, after.next], ["deployed", "inputs", "nothing"]);
+      // atomic forces the wait (install.go RunWithContext), so skipAwait alone changes nothing here.
+      assert.strictEqual(firstInstallFails({ ...settings(), skipAwait: true }).up.failed, true);
+    });
+
+    it("with the provider's default timeout (300 s), a first install that needs seven minutes fails", () => {
+      const { timeout, ...defaulted } = settings();
+      assert.ok(timeout !== undefined && timeout >= 7 * 60);
+      assert.strictEqual(pulumiUp(EMPTY, defaulted, version("v1", [], 7 * 60)).failed, true);
+    });
   });
 });
