@@ -8,20 +8,23 @@
  *
  * Each measurement is a fresh Node process (no warm module cache) that loads the SDKs, then hands the program
  * to Pulumi's own entry point, `run()` in @pulumi/pulumi/cmd/run/run.js (upstream pulumi/pulumi v3.248.0,
- * sdk/nodejs/cmd/run/run.ts, `run`). So ts-node is registered by Pulumi's code with Pulumi's options object,
- * not by a copy of it: the tsconfig path comes from PULUMI_NODEJS_TSCONFIG_PATH, which the Node.js language
- * host sets from Pulumi.yaml `runtime.options.tsconfig` (sdk/nodejs/cmd/pulumi-language-nodejs/main.go,
- * `parseOptions` and `execRuntime`), and `transpileOnly` from PULUMI_NODEJS_TRANSPILE_ONLY or else that
- * tsconfig's own `compilerOptions.noCheck`. Resources go to in-process Pulumi mocks, with the config the CLI
- * would pass for the dev stack (Pulumi.yaml defaults, then Pulumi.dev.yaml).
+ * sdk/nodejs/cmd/run/run.ts, `run`), started the way the Node.js language host starts it for the setup's
+ * Pulumi.yaml (sdk/nodejs/cmd/pulumi-language-nodejs/main.go, `parseOptions` and `execRuntime`):
+ * `runtime.options.nodeargs`, split like a shell would (shlex), go before the script on node's command line, so
+ * a `--require` hook is in place before anything loads, the SDKs included; PULUMI_NODEJS_TYPESCRIPT=true unless
+ * `runtime.options.typescript` is false, and only then does run.js register ts-node. Resources go to in-process
+ * Pulumi mocks, with the config the CLI would pass for the dev stack (Pulumi.yaml defaults, then
+ * Pulumi.dev.yaml).
  *
  * Setups:
- *   run        now: Pulumi.yaml names tsconfig.run.json (noCheck), so ts-node only transpiles (TypeScript's
- *              transpileModule, file by file, as the program is required)
- *   typecheck  before: no tsconfig option, so Pulumi used tsconfig.json, which has no noCheck, and ts-node
- *              type-checked the program against the SDKs' declarations on every `pulumi up`
+ *   run        now: Pulumi.yaml's `typescript: false` and `nodeargs: --require sucrase/register/ts`: Sucrase
+ *              (plain JavaScript) strips the types of each .ts file as it is required; nothing else is hooked
+ *   ts-node    Pulumi's built-in loader at its fastest: ts-node, transpile only (PULUMI_NODEJS_TRANSPILE_ONLY);
+ *              it loads the whole TypeScript compiler first
+ *   typecheck  before: Pulumi's built-in loader with tsconfig.json, type-checking the program against the SDKs'
+ *              declarations on every `pulumi up`
  *   js         the floor: the same program compiled to JavaScript beforehand (tsc, in a temporary copy), run
- *              without ts-node; what the SDKs and Pulumi's per-resource work cost with no TypeScript at all
+ *              with no loader; what the SDKs and Pulumi's per-resource work cost with no TypeScript at all
  *
  * It prints figures and asserts nothing about them: machines differ.
  */
@@ -38,7 +41,7 @@ const ROOT = path.resolve(__dirname, "..");
 const STACK = "dev";
 /** The SDKs the program imports: loading them is what any Pulumi program of this kind pays anyway. */
 const SDKS = ["@pulumi/pulumi", "@pulumi/kubernetes", "@pulumi/kubernetesx", "@pulumi/random"];
-const SETUPS = ["run", "typecheck", "js"];
+const SETUPS = ["run", "ts-node", "typecheck", "js"];
 const TARGET_RATIO = 1.5;
 
 /**
@@ -70,28 +73,39 @@ function readProject(root = ROOT, stack = STACK) {
   return { name: project.name, config, runtimeOptions: options };
 }
 
+/** main.go `execRuntime`: `runtime.options.nodeargs` split as a shell would (shlex.Split); enough for this file. */
+function splitArgs(text) {
+  return (text ?? "").split(/\s+/).filter((arg) => arg !== "");
+}
+
 /**
- * The environment the Node.js language host gives the program's process (main.go `execRuntime`):
- * PULUMI_NODEJS_TYPESCRIPT=true unless `runtime.options.typescript` is false, and PULUMI_NODEJS_TSCONFIG_PATH
- * only when `runtime.options.tsconfig` is set. `setup` picks which Pulumi.yaml to imitate.
+ * How the Node.js language host starts the program's process for a setup (main.go `execRuntime`): the node
+ * arguments from `runtime.options.nodeargs`, and PULUMI_NODEJS_TYPESCRIPT=true unless `runtime.options.typescript`
+ * is false. `run` takes both from Pulumi.yaml; the others imitate the Pulumi.yaml they are named after.
  */
-function setupEnv(setup, project, baseEnv = process.env) {
+function setupProcess(setup, project, baseEnv = process.env) {
   const env = { ...baseEnv };
   // Overrides in the caller's shell would make the setups alike.
   for (const name of Object.keys(env)) {
     if (name.startsWith("PULUMI_NODEJS_") || name.startsWith("TS_NODE_")) delete env[name];
   }
-  if (setup === "js") return env;
-  if (project.runtimeOptions.typescript !== false) env.PULUMI_NODEJS_TYPESCRIPT = "true";
-  if (setup === "run") {
-    if (typeof project.runtimeOptions.tsconfig !== "string") {
-      throw new Error("Pulumi.yaml sets no runtime.options.tsconfig; the 'run' setup measures that file");
-    }
-    env.PULUMI_NODEJS_TSCONFIG_PATH = project.runtimeOptions.tsconfig;
-  } else if (setup !== "typecheck") {
-    throw new Error(`unknown setup '${setup}': use one of ${SETUPS.join(", ")}`);
+  const options = project.runtimeOptions;
+  switch (setup) {
+    case "run":
+      if (options.typescript !== false) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+      return { env, nodeArgs: splitArgs(options.nodeargs) };
+    case "ts-node":
+      return {
+        env: { ...env, PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
+        nodeArgs: [],
+      };
+    case "typecheck":
+      return { env: { ...env, PULUMI_NODEJS_TYPESCRIPT: "true" }, nodeArgs: [] };
+    case "js":
+      return { env, nodeArgs: [] };
+    default:
+      throw new Error(`unknown setup '${setup}': use one of ${SETUPS.join(", ")}`);
   }
-  return env;
 }
 
 /** Answers registrations the way the engine would for what this program creates, and records their types. */
@@ -192,7 +206,7 @@ async function child(setup, programDir) {
     harnessMs: harnessLoaded - sdkLoaded,
     programMs: programDone - programStarted,
     tsNodeOptions,
-    typescriptVersion: require("typescript").version,
+    loader: tsNodeOptions ? "ts-node" : process.execArgv.join(" ") || "none",
     programFiles: programFiles.sort(),
     exports: Object.keys(outputs ?? {}).sort(),
     registrations: registrations.sort(),
@@ -204,20 +218,29 @@ async function child(setup, programDir) {
 
 /**
  * The project compiled to JavaScript beforehand, for the `js` setup: a temporary copy, compiled with
- * `tsc -p tsconfig.run.json` (so no checking) into out/, next to copies of the files the program reads at run
+ * `tsc -p tsconfig.json --noCheck` into out/, next to copies of the files the program reads at run
  * time (the Lua health checks), with package.json's main pointed at index.js and node_modules linked.
  */
 function compileToJs() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-bench-"));
   try {
     const out = path.join(dir, "out");
-    const skip = new Set(["node_modules", ".git", "bin", "bench", "test", ".pulumi-state"]);
+    const skip = new Set([
+      "node_modules",
+      ".git",
+      "bin",
+      "bench",
+      "test",
+      "policy",
+      "examples",
+      ".pulumi-state",
+    ]);
     const top = (src) => path.relative(ROOT, src).split(path.sep)[0];
     fs.cpSync(ROOT, dir, { recursive: true, filter: (src) => !skip.has(top(src)) });
     const tsc = require.resolve("typescript/bin/tsc");
     const built = spawnSync(
       process.execPath,
-      [tsc, "-p", "tsconfig.run.json", "--outDir", out, "--rootDir", dir],
+      [tsc, "-p", "tsconfig.json", "--noCheck", "--outDir", out, "--rootDir", dir],
       {
         cwd: dir,
         encoding: "utf8",
@@ -241,9 +264,10 @@ function compileToJs() {
 
 /** Runs `--child <setup>` in a fresh process and returns its measurement. */
 function measure(setup, project, programDir = ROOT) {
-  const out = spawnSync(process.execPath, [__filename, "--child", setup, programDir], {
+  const { env, nodeArgs } = setupProcess(setup, project);
+  const out = spawnSync(process.execPath, [...nodeArgs, __filename, "--child", setup, programDir], {
     cwd: ROOT,
-    env: setupEnv(setup, project),
+    env,
     encoding: "utf8",
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -284,22 +308,23 @@ function main() {
     fs.rmSync(js.dir, { recursive: true, force: true });
   }
 
-  const first = results.run[0];
   console.log(
     `Startup of the '${STACK}' program under Pulumi mocks: ${runs} fresh Node processes per setup, averaged ` +
-      `(after one warm-up). TypeScript ${first.typescriptVersion}, Node ${process.versions.node}.`,
+      `(after one warm-up). Node ${process.versions.node}.`,
   );
   console.log(`SDKs: ${SDKS.join(", ")}.`);
   console.log(
-    "program: Pulumi's run() (ts-node registration, compiling and evaluating index.ts and its imports) until " +
-      "every registration has reached the mocks.\n",
+    "program: Pulumi's run() (the loader, compiling and evaluating index.ts and its imports) until " +
+      "every registration has reached the mocks. Each ratio is against its own process's SDK load, which any " +
+      "--require hook also slows.\n",
   );
   const describe = {
-    run: (r) =>
-      `run: Pulumi.yaml's tsconfig (${r.tsNodeOptions.project}), transpileOnly=${r.tsNodeOptions.transpileOnly}`,
+    run: (r) => `run: Pulumi.yaml's typescript=false, node ${r.loader}`,
+    "ts-node": (r) => `ts-node: Pulumi's built-in loader, transpileOnly=${r.tsNodeOptions.transpileOnly}`,
     typecheck: (r) =>
-      `typecheck (before): ${r.tsNodeOptions.project}, transpileOnly=${r.tsNodeOptions.transpileOnly}`,
-    js: () => "js (floor): compiled beforehand with tsc, run without ts-node",
+      `typecheck (before): Pulumi's built-in loader, ${r.tsNodeOptions.project}, ` +
+      `transpileOnly=${r.tsNodeOptions.transpileOnly}`,
+    js: () => "js (floor): compiled beforehand with tsc, run with no loader",
   };
   for (const setup of SETUPS) {
     const rows = results[setup];
@@ -338,4 +363,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { readProject, setupEnv, ROOT };
+module.exports = { readProject, setupProcess, ROOT };
