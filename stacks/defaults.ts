@@ -2,8 +2,6 @@
  * Every config key of the project, its default and an example for error messages. Pulumi.yaml declares the same
  * keys and defaults for the CLI; a test keeps the two in step.
  */
-import { OPERATIONS_KEYS } from "./operations";
-
 export const PROJECT = "atlas-gitops";
 
 /** The argo-cd chart this project is tested against: argo-cd 10.1.1 ships Argo CD v3.4.4 (argoproj/argo-helm). */
@@ -15,6 +13,28 @@ export const ATLAS_OPERATOR_CHART_VERSION = "0.7.37";
  * image, start it, plan and apply the schema with a dev database, and roll out the application.
  */
 export const WAIT_TIMEOUT_SECONDS = 1200;
+
+/** Argo CD's own poll interval (argo-cd v3.4.4, cmd/argocd-application-controller: defaultAppResyncPeriod). */
+export const DEFAULT_POLL_INTERVAL = "120s";
+
+/** The keys for operating the platform (stacks/operations.ts reads them). Secrets have no default (see Pulumi.yaml). */
+export const OPERATIONS_KEYS = {
+  alertWebhookUrl: { example: "https://hooks.slack.com/services/T000/B000/XXXX", secret: true },
+  alertWebhookFormat: { default: "slack", example: "json" },
+  gitWebhookGitHubSecret: { example: "<random string>", secret: true },
+  gitWebhookGitLabSecret: { example: "<random string>", secret: true },
+  gitWebhookBitbucketUuid: { example: "<webhook UUID>", secret: true },
+  gitWebhookBitbucketServerSecret: { example: "<random string>", secret: true },
+  argocdPollInterval: { default: DEFAULT_POLL_INTERVAL, example: "5m" },
+  argocdIngressHost: { default: "", example: "argocd.example.com" },
+  argocdIngressClassName: { default: "", example: "nginx" },
+  argocdIngressTlsSecret: { default: "", example: "argocd-example-com-tls" },
+  metricsEnabled: { default: "false", example: "true" },
+  metricsSelectorLabels: { default: "", example: "release=kube-prometheus-stack" },
+  metricsDegradedFor: { default: "15m", example: "30m" },
+} as const;
+
+export type OperationsKey = keyof typeof OPERATIONS_KEYS;
 
 interface KeySpec {
   /**

@@ -1,36 +1,15 @@
 /**
  * Config for operating the platform: alerts, git webhooks and the poll interval, an Ingress for argocd-server,
- * metrics. The keys, their defaults, the checks and the parser the stack config calls; all pure, so a bad value
- * fails before any resource is registered, and a secret's value is never shown.
+ * metrics. The checks and the parser the stack config calls (the keys live with all others in stacks/defaults.ts);
+ * all pure, so a bad value fails before any resource is registered, and a secret's value is never shown.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { Field, Problems } from "./validate";
+import type { OperationsKey } from "./defaults";
+import * as check from "./validate";
 
 /** The formats of an alert: Slack's incoming-webhook payload, or a JSON document for any HTTP endpoint. */
 export const ALERT_FORMATS = ["slack", "json"] as const;
 export type AlertFormat = (typeof ALERT_FORMATS)[number];
-
-/** Argo CD's own poll interval (argo-cd v3.4.4, cmd/argocd-application-controller: defaultAppResyncPeriod). */
-export const DEFAULT_POLL_INTERVAL = "120s";
-
-/** The keys of this file, in the shape of stacks/defaults.ts KEYS. Secrets have no default (see Pulumi.yaml). */
-export const OPERATIONS_KEYS = {
-  alertWebhookUrl: { example: "https://hooks.slack.com/services/T000/B000/XXXX", secret: true },
-  alertWebhookFormat: { default: "slack", example: "json" },
-  gitWebhookGitHubSecret: { example: "<random string>", secret: true },
-  gitWebhookGitLabSecret: { example: "<random string>", secret: true },
-  gitWebhookBitbucketUuid: { example: "<webhook UUID>", secret: true },
-  gitWebhookBitbucketServerSecret: { example: "<random string>", secret: true },
-  argocdPollInterval: { default: DEFAULT_POLL_INTERVAL, example: "5m" },
-  argocdIngressHost: { default: "", example: "argocd.example.com" },
-  argocdIngressClassName: { default: "", example: "nginx" },
-  argocdIngressTlsSecret: { default: "", example: "argocd-example-com-tls" },
-  metricsEnabled: { default: "false", example: "true" },
-  metricsSelectorLabels: { default: "", example: "release=kube-prometheus-stack" },
-  metricsDegradedFor: { default: "15m", example: "30m" },
-} as const;
-
-export type OperationsKey = keyof typeof OPERATIONS_KEYS;
 
 export type GitProvider = "github" | "gitlab" | "bitbucket" | "bitbucketserver";
 
@@ -121,11 +100,7 @@ export const WHY = {
   labels: "expected comma-separated label pairs such as release=kube-prometheus-stack",
   webhookSecret:
     "expected a secret without leading or trailing whitespace (Argo CD trims the value it reads)",
-  objectName:
-    "expected a Kubernetes object name: lowercase letters, digits, '-' and '.', at most 253 characters",
 } as const;
-
-const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**
  * Validates the keys of this file and returns what the components need. `field` and `secret` are the stack
@@ -133,20 +108,17 @@ const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9
  * shown) and the secret-marked Output of a secret key, undefined when it is unset or empty.
  */
 export function parseOperations(
-  problems: Problems,
-  field: (key: OperationsKey) => Field,
+  problems: check.Problems,
+  field: (key: OperationsKey) => check.Field,
   secret: (key: OperationsKey) => pulumi.Output<string> | undefined,
 ): OperationsConfig {
   const set = (key: OperationsKey) => field(key).value !== "";
 
-  const format = field("alertWebhookFormat");
-  if (!(ALERT_FORMATS as readonly string[]).includes(format.value)) {
-    problems.fail(format, `expected one of ${ALERT_FORMATS.join(", ")}`);
-  }
+  const format = check.oneOf(ALERT_FORMATS)(problems, field("alertWebhookFormat"));
   const url = field("alertWebhookUrl");
   if (set("alertWebhookUrl") && !isHttpsUrl(url.value)) problems.fail(url, WHY.httpsUrl, null);
   const webhookUrl = secret("alertWebhookUrl");
-  const alerts = webhookUrl && { webhookUrl, format: format.value as AlertFormat };
+  const alerts = webhookUrl && { webhookUrl, format };
 
   const providers: [GitProvider, OperationsKey][] = [
     ["github", "gitWebhookGitHubSecret"],
@@ -172,8 +144,10 @@ export function parseOperations(
   for (const key of ["argocdIngressClassName", "argocdIngressTlsSecret"] as const) {
     const f = field(key);
     if (!set(key)) continue;
-    if (f.value.length > 253 || !OBJECT_NAME.test(f.value)) problems.fail(f, WHY.objectName);
-    else if (!set("argocdIngressHost")) problems.fail(f, WHY.noIngress);
+    // A bad name is reported once, as a bad name; only a good one without a host is reported for the host.
+    const reported = problems.list.length;
+    check.dnsSubdomain(problems, f);
+    if (problems.list.length === reported && !set("argocdIngressHost")) problems.fail(f, WHY.noIngress);
   }
   const optional = (key: OperationsKey) => (set(key) ? field(key).value : undefined);
   const ingress = set("argocdIngressHost")
@@ -184,17 +158,15 @@ export function parseOperations(
       }
     : undefined;
 
-  const enabled = field("metricsEnabled");
-  if (enabled.value !== "true" && enabled.value !== "false") problems.fail(enabled, "expected true or false");
+  const enabled = check.boolean(problems, field("metricsEnabled"));
   const labelsField = field("metricsSelectorLabels");
   const selectorLabels = parseLabels(labelsField.value);
   if (selectorLabels === undefined) problems.fail(labelsField, WHY.labels);
   const degradedFor = field("metricsDegradedFor");
   if (!durationSeconds(degradedFor.value)) problems.fail(degradedFor, WHY.duration);
-  const metrics =
-    enabled.value === "true"
-      ? { selectorLabels: selectorLabels ?? {}, degradedFor: degradedFor.value }
-      : undefined;
+  const metrics = enabled
+    ? { selectorLabels: selectorLabels ?? {}, degradedFor: degradedFor.value }
+    : undefined;
 
   return { alerts, gitWebhookSecrets, pollInterval: poll.value, ingress, metrics };
 }

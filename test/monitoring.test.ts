@@ -22,12 +22,11 @@ import {
   isDnsName,
   isDuration,
   isHttpsUrl,
-  OPERATIONS_KEYS,
-  OperationsKey,
   parseLabels,
   parseOperations,
   WHY,
 } from "../stacks/operations";
+import { OPERATIONS_KEYS, OperationsKey } from "../stacks/defaults";
 import { Field, Problems } from "../stacks/validate";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -39,6 +39,9 @@ async function identity(run: Run, node: Node): Promise<Record<string, unknown>> 
   return namespace === undefined ? { name } : { name, namespace };
 }
 
+/** The logical names of some resources, sorted, for comparing sets of them. */
+const names = (nodes: Iterable<Node>) => [...nodes].map((n) => n.name).sort();
+
 interface V01Resource {
   urn: string;
   identity?: Record<string, unknown>;
@@ -181,7 +184,6 @@ describe("AtlasGitOps, evaluated from the committed stack files", () => {
 
 describe("AtlasGitOps, as the engine orders the first pulumi up", () => {
   let run: Run;
-  const names = (nodes: Iterable<Node>) => [...nodes].map((n) => n.name).sort();
   before(async () => {
     run = await evaluate(
       "dev",
@@ -291,8 +293,6 @@ describe("Upgrades from v0.1 replace nothing", () => {
       [],
     );
   });
-
-  const names = (nodes: Iterable<Node>) => [...nodes].map((n) => n.name).sort();
 
   describe("with three applications", () => {
     const withApps = (apps: string[], edit: (f: StackConfig) => StackConfig = (f) => f) =>
@@ -463,7 +463,6 @@ describe("AtlasGitOps, as the engine orders pulumi destroy", () => {
   // (step_generator.go ScheduleDeletes, dependency_graph.go DependenciesOf, deployment_executor.go
   // performPostSteps, step.go DeleteStep.Apply).
   const APPS = ["shop", "billing"];
-  const names = (nodes: Iterable<Node>) => [...nodes].map((n) => n.name).sort();
   const withApps = (stack: string) =>
     stackRun(stack, (f) =>
       APPS.reduce((file, name, i) => configSet(file, `applications[${i}].name`, name, { path: true }), f),
