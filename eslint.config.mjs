@@ -20,4 +20,9 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
     },
   },
+  {
+    // The .ts require hook is CommonJS by necessity: it runs before anything can load TypeScript or ES modules.
+    files: ["loader/**/*.js"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );

@@ -1,32 +1,31 @@
 /**
- * How Pulumi loads this TypeScript program, and that it loads it fast: through Sucrase's require hook for `.ts`
- * files instead of Pulumi's built-in ts-node, which transpiles file by file through the TypeScript compiler; no
- * type-checking at run time (npm test does that), and no TypeScript or ts-node needed after `npm ci --omit=dev`.
+ * How Pulumi loads this TypeScript program, and that it loads it fast: through our require hook for `.ts` files
+ * (loader/: Sucrase, its output cached; test/ts-hook.test.ts holds the hook itself) instead of Pulumi's built-in
+ * ts-node, which transpiles file by file through the TypeScript compiler; no type-checking at run time (npm test
+ * does that), and no TypeScript or ts-node needed after `npm ci --omit=dev`.
  *
  * Upstream contracts read (pulumi/pulumi v3.248.0):
  * - sdk/nodejs/cmd/pulumi-language-nodejs/main.go, `parseOptions`: Pulumi.yaml `runtime.options.typescript` must
  *   be a boolean (true when absent) and `runtime.options.nodeargs` a string. `execRuntime` sets
  *   PULUMI_NODEJS_TYPESCRIPT=true only when typescript is true, splits nodeargs with shlex.Split and puts them on
- *   node's command line before the run script, so a `--require` module loads first. The language host runs in the
- *   project directory, and Node resolves a `--require` module from the working directory.
+ *   node's command line before the run script, so a `--require` module loads first. It starts node without a
+ *   directory of its own, so node runs where the language host runs: pkg/host/host.go `LanguageRuntime` starts the
+ *   host in the plugin context's pwd, which pkg/engine/project.go `getPwdMain` sets to the project root when
+ *   Pulumi.yaml has no `main`. Node resolves a relative `--require` path from its working directory (checked
+ *   below by starting node from elsewhere).
  * - sdk/nodejs/cmd/run/run.ts, `run`: ts-node is registered only `if (typeScript)`, i.e. when
  *   PULUMI_NODEJS_TYPESCRIPT is "true"; the program is then `require`d from package.json `main`.
- * Sucrase 3.35.1 (alangpierce/sucrase, src/register.ts `addHook`, `registerTS`): `sucrase/register/ts` adds a
- * pirates hook for the `.ts` extension only, transforming with ["imports", "typescript"] and an inline source
- * map; pirates leaves node_modules alone by default.
  */
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import * as vm from "vm";
 import * as ts from "typescript";
-import { transform } from "sucrase";
 import { parse } from "yaml";
 import { REPO_ROOT } from "./support/stack-files";
 
 /** The hook Pulumi.yaml's nodeargs preload. */
-const LOADER = "sucrase/register/ts";
+const LOADER = "./loader/register.js";
 
 interface PackageJson {
   main?: string;
@@ -45,8 +44,11 @@ const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(path.join(RE
 function pulumiRuntimeOptions(): Record<string, unknown> {
   const project = parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
     runtime?: string | { name: string; options?: Record<string, unknown> };
+    main?: string;
   };
   assert.ok(typeof project.runtime === "object", "Pulumi.yaml runtime has no options");
+  // getPwdMain: without `main`, the program and the language host's directory are the project root.
+  assert.strictEqual(project.main, undefined, "a Pulumi.yaml main moves the directory nodeargs resolve from");
   assert.strictEqual(project.runtime.name, "nodejs");
   return project.runtime.options ?? {};
 }
@@ -95,7 +97,7 @@ interface ChildResult {
 
 describe("TypeScript as Pulumi loads it", () => {
   describe("Pulumi.yaml and package.json", () => {
-    it("turns Pulumi's built-in ts-node off and preloads Sucrase's .ts hook through nodeargs", () => {
+    it("turns Pulumi's built-in ts-node off and preloads our .ts hook through nodeargs", () => {
       const options = pulumiRuntimeOptions();
       // main.go parseOptions: `typescript` must be a boolean and `nodeargs` a string, or the run fails.
       assert.strictEqual(options.typescript, false);
@@ -104,14 +106,30 @@ describe("TypeScript as Pulumi loads it", () => {
       assert.strictEqual(options.tsconfig, undefined);
     });
 
-    it("resolves the preloaded hook from the project directory, where the language host starts node", () => {
-      const resolved = require.resolve(LOADER, { paths: [REPO_ROOT] });
-      assert.ok(resolved.startsWith(path.join(REPO_ROOT, "node_modules", "sucrase")), resolved);
+    it("preloads the hook from the project directory, where the language host starts node, and only there", () => {
+      const start = (cwd: string) =>
+        spawnSync(
+          process.execPath,
+          ["--require", LOADER, "-e", "require(process.argv[1])", "./stacks/defaults.ts"],
+          {
+            cwd,
+            env: { ...process.env, ATLAS_GITOPS_TS_CACHE: "off" },
+            encoding: "utf8",
+          },
+        );
+      const here = start(REPO_ROOT);
+      assert.strictEqual(here.status, 0, here.stderr);
+      // From another directory the relative path misses: the reason Pulumi.yaml must not set `main`.
+      const elsewhere = start(path.join(REPO_ROOT, "components"));
+      assert.notStrictEqual(elsewhere.status, 0);
+      assert.match(elsewhere.stderr, /Cannot find module '\.\/loader\/register\.js'/);
     });
 
-    it("keeps sucrase in dependencies and the TypeScript compiler out of them", () => {
+    it("keeps sucrase and pirates in dependencies and the TypeScript compiler out of them", () => {
       const pkg = readJson<PackageJson>("package.json");
+      // loader/ts-hook.js requires both by name.
       assert.ok(pkg.dependencies?.sucrase, "sucrase is not in dependencies");
+      assert.ok(pkg.dependencies?.pirates, "pirates is not in dependencies");
       for (const name of ["typescript", "ts-node"]) {
         assert.strictEqual(pkg.dependencies?.[name], undefined, `${name} is loaded at run time no more`);
       }
@@ -143,7 +161,8 @@ describe("TypeScript as Pulumi loads it", () => {
         for (const dep of Object.keys(entry.dependencies ?? {})) visit(dep, key);
       };
       visit("sucrase", "");
-      assert.ok(seen.has("node_modules/pirates"), `walked only ${[...seen].join(", ")}`);
+      visit("pirates", "");
+      assert.ok(seen.has("node_modules/lines-and-columns"), `walked only ${[...seen].join(", ")}`);
     });
 
     it("leaves tsconfig.json checking: strict, no noCheck, so `npm test` and editors type-check", () => {
@@ -151,32 +170,6 @@ describe("TypeScript as Pulumi loads it", () => {
       const options = (config as { compilerOptions: Record<string, unknown> }).compilerOptions;
       assert.strictEqual(options.noCheck, undefined);
       assert.strictEqual(options.strict, true);
-    });
-  });
-
-  describe("Sucrase on the program's files", () => {
-    it("turns every program file into CommonJS that parses, with an inline source map's worth of mapping", () => {
-      for (const file of programFiles()) {
-        const code = fs.readFileSync(path.join(REPO_ROOT, file), "utf8");
-        const out = transform(code, {
-          transforms: ["imports", "typescript"],
-          filePath: file,
-          sourceMapOptions: { compiledFilename: file },
-        });
-        // The output must be plain JavaScript: vm.Script throws a SyntaxError on any TypeScript left in it.
-        assert.doesNotThrow(() => new vm.Script(out.code, { filename: file }), file);
-        assert.ok(out.sourceMap && out.sourceMap.mappings.length > 0, `${file}: no source map`);
-        if (/^import (?!type )/m.test(code)) assert.match(out.code, /require\(/, `${file} is not CommonJS`);
-      }
-    });
-
-    it("drops imports used only as types, which would otherwise be required at run time", () => {
-      const out = transform(
-        'import type { A } from "./a";\nimport { B } from "./b";\nimport { C } from "./c";\nexport const x: B = C;\n',
-        { transforms: ["imports", "typescript"], filePath: "t.ts" },
-      ).code;
-      assert.ok(!out.includes("./a") && !out.includes("./b"), out);
-      assert.ok(out.includes("./c"), out);
     });
   });
 
