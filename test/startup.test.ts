@@ -22,6 +22,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as ts from "typescript";
 import { parse } from "yaml";
+import { programFiles } from "./support/program-files";
 import { REPO_ROOT } from "./support/stack-files";
 
 /** The hook Pulumi.yaml's nodeargs preload. */
@@ -51,17 +52,6 @@ function pulumiRuntimeOptions(): Record<string, unknown> {
   assert.strictEqual(project.main, undefined, "a Pulumi.yaml main moves the directory nodeargs resolve from");
   assert.strictEqual(project.runtime.name, "nodejs");
   return project.runtime.options ?? {};
-}
-
-/** The program's own TypeScript files: index.ts and what it imports, not tests or scripts. */
-function programFiles(): string[] {
-  const files = ["index.ts"];
-  for (const dir of ["components", "stacks"]) {
-    for (const entry of fs.readdirSync(path.join(REPO_ROOT, dir))) {
-      if (entry.endsWith(".ts")) files.push(path.join(dir, entry));
-    }
-  }
-  return files.sort();
 }
 
 /** The names a module exports (export const/let/function/class, export { ... }), sorted. */

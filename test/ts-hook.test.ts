@@ -15,6 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as vm from "vm";
+import { programFiles } from "./support/program-files";
 import { REPO_ROOT } from "./support/stack-files";
 
 interface TsHook {
@@ -31,16 +32,8 @@ type PiratesHook = (code: string, filePath: string) => string;
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file outside the program's modules
 const hook = require("../loader/ts-hook.js") as TsHook;
 
-/** The program's own TypeScript files: index.ts and what it imports. */
-function programFiles(): string[] {
-  const files = [path.join(REPO_ROOT, "index.ts")];
-  for (const dir of ["components", "stacks"]) {
-    for (const entry of fs.readdirSync(path.join(REPO_ROOT, dir))) {
-      if (entry.endsWith(".ts")) files.push(path.join(REPO_ROOT, dir, entry));
-    }
-  }
-  return files.sort();
-}
+/** The program's files, as absolute paths: what the hook is called with. */
+const programPaths = () => programFiles().map((file) => path.join(REPO_ROOT, file));
 
 /**
  * Sucrase's own `.ts` hook function and the options it gives pirates, captured by standing in for pirates'
@@ -89,14 +82,14 @@ describe("loader/ts-hook.js: the .ts require hook Pulumi preloads", () => {
     it("is byte for byte what Sucrase's own .ts hook produces, for every program file", () => {
       const upstream = sucraseOwnHook();
       assert.deepStrictEqual(upstream.options.exts, [".ts"]);
-      for (const file of programFiles()) {
+      for (const file of programPaths()) {
         const code = fs.readFileSync(file, "utf8");
         assert.strictEqual(hook.transformTs(code, file), upstream.hook(code, file), file);
       }
     });
 
     it("turns every program file into plain CommonJS JavaScript with an inline source map", () => {
-      for (const file of programFiles()) {
+      for (const file of programPaths()) {
         const code = fs.readFileSync(file, "utf8");
         const out = hook.transformTs(code, file);
         // vm.Script throws a SyntaxError on any TypeScript left in the output.
@@ -198,9 +191,9 @@ describe("loader/ts-hook.js: the .ts require hook Pulumi preloads", () => {
 
     it("leaves no temporary files behind after writing", () => {
       const cacheDir = scratch();
-      for (const f of programFiles()) hook.compile(fs.readFileSync(f, "utf8"), f, cacheDir);
+      for (const f of programPaths()) hook.compile(fs.readFileSync(f, "utf8"), f, cacheDir);
       const names = fs.readdirSync(cacheDir);
-      assert.strictEqual(names.length, programFiles().length);
+      assert.strictEqual(names.length, programPaths().length);
       assert.ok(
         names.every((n) => /^[0-9a-f]{32}\.js$/.test(n)),
         names.join(", "),
