@@ -1,14 +1,16 @@
 // @ts-check
 /**
  * The require hook Pulumi preloads for this program (through loader/register.js, named in Pulumi.yaml
- * `runtime.options.nodeargs`): it turns each `.ts`
- * file into CommonJS with Sucrase as Node requires it, and keeps what it produced in a cache on disk, so a
- * `pulumi` command after the first transforms only the files that changed.
+ * `runtime.options.nodeargs`): it turns each `.ts` file into CommonJS with Sucrase as Node requires it, and keeps
+ * what it produced in a cache on disk, so a `pulumi` command after the first transforms only the files that
+ * changed.
  *
  * The transform is Sucrase's own `.ts` hook, unchanged (sucrase 3.35.1, src/register.ts `addHook` and
  * `registerTS`): transforms ["imports", "typescript"], an inline source map named after the file, and a pirates
- * hook on `.ts` only, which leaves node_modules alone. test/ts-hook.test.ts holds that this file's output is
- * byte for byte what `sucrase/register/ts` produces.
+ * hook on `.ts` only (pirates 4.0.7, lib/index.js `addHook`: `ignoreNodeModules` defaults to true, so nothing
+ * under node_modules is touched). test/ts-hook.test.ts holds that this file's output is byte for byte what
+ * `sucrase/register/ts` produces. One difference on purpose: Sucrase's hook merges options from a SUCRASE_OPTIONS
+ * environment variable; this one does not, so nothing outside the repository changes what the program runs.
  *
  * The cache holds one entry per source file, named by a hash of its path. The entry's first line is a hash of
  * everything the output depends on (Sucrase's version, the options, the path and the source text), so an entry

@@ -6,8 +6,8 @@
  * - Sucrase 3.35.1 (alangpierce/sucrase, src/register.ts `addHook`, `registerTS`): `sucrase/register/ts` adds a
  *   pirates hook for the `.ts` extension only, transforming with ["imports", "typescript"], `filePath`, and a
  *   source map appended inline as base64 JSON. The first test captures that hook and compares outputs byte for byte.
- * - pirates 4.0.7 (src/index.js `addHook`): `exts` picks the extensions; `ignoreNodeModules` defaults to true, so
- *   nothing under node_modules is transformed; the hook's return value is what Node compiles.
+ * - pirates 4.0.7 (lib/index.js `addHook`, `shouldCompile`): `exts` picks the extensions; `ignoreNodeModules`
+ *   defaults to true, so nothing under node_modules is transformed; the hook's return value is what Node compiles.
  */
 import * as assert from "assert";
 import { spawnSync } from "child_process";
@@ -46,6 +46,9 @@ function sucraseOwnHook(): { hook: PiratesHook; options: { exts?: string[] } } {
   const entry = require.resolve("sucrase/register/ts");
   const original = pirates.addHook;
   let captured: { hook: PiratesHook; options: { exts?: string[] } } | undefined;
+  // addHook merges SUCRASE_OPTIONS from the environment into its options; ours never reads it.
+  const sucraseOptions = process.env.SUCRASE_OPTIONS;
+  delete process.env.SUCRASE_OPTIONS;
   pirates.addHook = (h, o) => {
     captured = { hook: h, options: o };
     return () => undefined;
@@ -56,6 +59,7 @@ function sucraseOwnHook(): { hook: PiratesHook; options: { exts?: string[] } } {
     require(entry);
   } finally {
     pirates.addHook = original;
+    if (sucraseOptions !== undefined) process.env.SUCRASE_OPTIONS = sucraseOptions;
     delete require.cache[registerJs];
     delete require.cache[entry];
   }
