@@ -164,14 +164,8 @@ export class EngineModel {
   }
 
   /** deleteDependencies followed to the end (dependency_graph.go `TransitiveDependenciesOf`): deleted after it. */
-  deletedAfter(node: Node, seen = new Set<Node>()): Set<Node> {
-    for (const d of this.deleteDependencies(node)) {
-      if (!seen.has(d)) {
-        seen.add(d);
-        this.deletedAfter(d, seen);
-      }
-    }
-    return seen;
+  deletedAfter(node: Node): Set<Node> {
+    return reachable(node, (n) => this.deleteDependencies(n));
   }
 
   /**
@@ -224,14 +218,8 @@ export class EngineModel {
   }
 
   /** waitsFor, followed to the end: everything that must be created before this one. */
-  before(node: Node, seen = new Set<Node>()): Set<Node> {
-    for (const d of this.waitsFor(node)) {
-      if (!seen.has(d)) {
-        seen.add(d);
-        this.before(d, seen);
-      }
-    }
-    return seen;
+  before(node: Node): Set<Node> {
+    return reachable(node, (n) => this.waitsFor(n));
   }
 
   /** The most nodes matching `counts` on any one chain of waits that ends in `node`, `node` included. */
@@ -240,6 +228,21 @@ export class EngineModel {
     const deps = [...this.waitsFor(node)];
     return own + (deps.length === 0 ? 0 : Math.max(...deps.map((d) => this.longestChain(d, counts))));
   }
+}
+
+/** Every node reachable from `node` along `edges`, directly or not (`node` itself only through a cycle). */
+function reachable(node: Node, edges: (n: Node) => Iterable<Node>): Set<Node> {
+  const seen = new Set<Node>();
+  const visit = (from: Node) => {
+    for (const d of edges(from)) {
+      if (!seen.has(d)) {
+        seen.add(d);
+        visit(d);
+      }
+    }
+  };
+  visit(node);
+  return seen;
 }
 
 /** The resources the Outputs inside a value came from (Output.resources() is what the SDK serializer reads). */
