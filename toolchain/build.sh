@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Builds the real components the end-to-end tests run (test/e2e), from the Go modules beside this script,
+# into a cache outside the repository, and prints the directory that holds them all.
+#
+# Each component lands in $cache/<component>-<key>/bin, where <key> hashes its go.mod, go.sum, sources, the
+# build flags and the Go version: what pins it. A warm run finds every key and builds nothing; a cold one on
+# 2 cores takes about 40 minutes and prints how long each component took.
+#
+#   bash toolchain/build.sh            # builds what is missing, prints the bin directory
+#   ATLAS_GITOPS_TOOLCHAIN=/some/dir   # a cache directory other than ~/.cache/atlas-gitops/toolchain
+#
+# etcd, Redis and git come from Debian; on a machine where this runs as root with apt-get (CI), missing ones
+# are installed, elsewhere their absence is an error naming the command.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${ATLAS_GITOPS_TOOLCHAIN:-${XDG_CACHE_HOME:-$HOME/.cache}/atlas-gitops/toolchain}
+mkdir -p "$cache"
+export GOTOOLCHAIN=local GOFLAGS=-mod=readonly
+
+log() { printf '[toolchain] %s\n' "$*" >&2; }
+
+debian_packages() {
+  local missing=()
+  command -v etcd >/dev/null || missing+=(etcd-server)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v git >/dev/null || missing+=(git)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing ${missing[*]} from Debian"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    # Debian starts the services it installs; the tests start their own on free ports.
+    for service in etcd redis-server; do
+      if command -v systemctl >/dev/null; then systemctl stop "$service" >/dev/null 2>&1 || true; fi
+      service "$service" stop >/dev/null 2>&1 || true
+    done
+  else
+    log "missing ${missing[*]}: install them with: sudo apt-get install ${missing[*]}"
+    exit 1
+  fi
+}
+
+# The version a module of ours requires, read from its go.mod so the pin lives in one place.
+module_version() { (cd "$here/$1" && go list -m -f '{{.Version}}' "$2"); }
+
+key_of() {
+  local component=$1
+  shift
+  {
+    go version
+    printf '%s\n' "$@"
+    (cd "$here/$component" && find . -type f \( -name '*.go' -o -name 'go.mod' -o -name 'go.sum' \) | LC_ALL=C sort | xargs sha256sum)
+  } | sha256sum | cut -c1-16
+}
+
+# build COMPONENT "FLAGS..." PACKAGE=NAME...: builds each package into the component's cached bin directory.
+build() {
+  local component=$1 flags=$2
+  shift 2
+  local key dir
+  key=$(key_of "$component" "$flags" "$@")
+  dir="$cache/$component-$key"
+  if [ -f "$dir/.complete" ]; then
+    echo "$dir/bin"
+    return
+  fi
+  log "building $component (key $key)"
+  local started=$SECONDS work
+  rm -rf "$dir" && mkdir -p "$dir/bin"
+  work=$(mktemp -d)
+  cp -R "$here/$component/." "$work/"
+  if [ "$component" = kubernetes-provider ]; then
+    local module_dir
+    module_dir=$(cd "$work" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+    (cd "$work" && go run ./gen "$module_dir" "$KUBERNETES_PROVIDER_VERSION" .)
+  fi
+  local spec package name
+  for spec in "$@"; do
+    package=${spec%%=*}
+    name=${spec#*=}
+    # shellcheck disable=SC2086 # flags is a word list by design
+    (cd "$work" && eval "go build -trimpath $flags -o '$dir/bin/$name' '$package'") >&2
+  done
+  rm -rf "$work"
+  touch "$dir/.complete"
+  log "built $component in $((SECONDS - started)) s"
+  echo "$dir/bin"
+}
+
+debian_packages
+
+pulumi_version=$(module_version pulumi github.com/pulumi/pulumi/pkg/v3)
+kubernetes_version=$(module_version kubernetes k8s.io/kubernetes)
+argocd_version=$(module_version argocd github.com/argoproj/argo-cd/v3)
+# The provider module is served only as a pseudo-version of the v4.25.0 tag (see kubernetes-provider/go.mod).
+export KUBERNETES_PROVIDER_VERSION=4.25.0
+
+k8s_minor=${kubernetes_version#v1.}
+k8s_minor=${k8s_minor%%.*}
+k8s_ldflags=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  k8s_ldflags+=" -X $pkg.gitVersion=$kubernetes_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
+  k8s_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+done
+
+started=$SECONDS
+bins=()
+export CGO_ENABLED=0
+bins+=("$(build pulumi "-tags osusergo,grpcnotrace -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version'" \
+  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi=pulumi)")
+bins+=("$(build kubernetes-provider "-ldflags '-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_PROVIDER_VERSION'" \
+  .=pulumi-resource-kubernetes)")
+bins+=("$(build kubernetes "-tags selinux,notest,grpcnotrace -ldflags '-s -w$k8s_ldflags'" \
+  k8s.io/kubernetes/cmd/kube-apiserver=kube-apiserver \
+  k8s.io/kubernetes/cmd/kube-controller-manager=kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler=kube-scheduler \
+  k8s.io/kubernetes/cmd/kubectl=kubectl)")
+bins+=("$(build argocd "-ldflags '-s -w -X github.com/argoproj/argo-cd/v3/common.version=$argocd_version'" \
+  github.com/argoproj/argo-cd/v3/cmd=argocd)")
+bins+=("$(build kwok "-ldflags '-s -w'" sigs.k8s.io/kwok/cmd/kwok=kwok)")
+bins+=("$(build kustomize "-ldflags '-s -w'" sigs.k8s.io/kustomize/kustomize/v5=kustomize)")
+
+# One directory of links to this exact set, so a test puts one entry on PATH.
+set_key=$(printf '%s\n' "${bins[@]}" | sha256sum | cut -c1-16)
+out="$cache/bin-$set_key"
+if [ ! -d "$out" ]; then
+  tmp=$(mktemp -d "$cache/.bin-XXXXXX")
+  for dir in "${bins[@]}"; do
+    for file in "$dir"/*; do ln -s "$file" "$tmp/$(basename "$file")"; done
+  done
+  # Argo CD picks its role from the name it was started by.
+  ln -s argocd "$tmp/argocd-application-controller"
+  ln -s argocd "$tmp/argocd-repo-server"
+  mv -T "$tmp" "$out" 2>/dev/null || rm -rf "$tmp"
+fi
+[ $((SECONDS - started)) -gt 5 ] && log "toolchain ready in $((SECONDS - started)) s"
+echo "$out"
