@@ -261,10 +261,17 @@ describe("chart pins and Renovate", () => {
     }
   });
 
-  it("finds each chart's version in the constant, Pulumi.yaml, the README and the tests", () => {
+  it("finds each chart's version in the constant, Pulumi.yaml, the README, the config docs and the tests", () => {
     for (const chart of Object.keys(CHARTS)) {
       const where = new Set(deps.filter((d) => d.chart === chart).map((d) => d.file));
-      for (const file of ["stacks/defaults.ts", "Pulumi.yaml", "README.md", "test/platform.test.ts"]) {
+      const files = [
+        "stacks/defaults.ts",
+        "Pulumi.yaml",
+        "README.md",
+        "docs/configuration.md",
+        "test/platform.test.ts",
+      ];
+      for (const file of files) {
         assert.ok(where.has(file), `${chart}: no manager finds its version in ${file}`);
       }
     }

@@ -20,6 +20,7 @@ import {
   StackConfig,
   stackFile,
 } from "./support/pulumi-cli";
+import { DOC_FILES, readDoc } from "./support/docs";
 import { effectiveStackConfig, stackRun } from "./support/stack-files";
 import { loadStackConfig } from "../stacks/config";
 import { PROJECT, SECRET_KEYS } from "../stacks/defaults";
@@ -403,8 +404,9 @@ describe("Pulumi CLI model", () => {
     });
   });
 
-  describe("the README's `pulumi config set` commands", () => {
-    const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+  describe("the documentation's `pulumi config set` commands", () => {
+    // README.md, then docs/ in reading order (test/support/docs.ts), as one text a reader types through.
+    const readme = DOC_FILES.map(readDoc).join("\n");
     // A command runs to the end of the line or of its inline code span; a trailing `# comment` is dropped.
     // "`pulumi config set`" with no arguments names the command in prose and is not one.
     const commands = [...readme.matchAll(/pulumi config set( [^`\n]*)?/g)]
@@ -412,7 +414,7 @@ describe("Pulumi CLI model", () => {
       .map((m) => m[0].replace(/\s+#.*$/, "").trim());
     const parsed = commands.map(readmeCommand);
 
-    it("finds every command the README shows, including one with --secret", () => {
+    it("finds every command the documentation shows, including one with --secret", () => {
       const mentions = readme.split("pulumi config set`").length - 1;
       assert.strictEqual(commands.length + mentions, readme.split("pulumi config set").length - 1);
       assert.ok(
