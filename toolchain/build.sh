@@ -29,7 +29,8 @@ debian_packages() {
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     log "installing ${missing[*]} from Debian"
     apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$cache/apt.log" 2>&1 ||
+      { cat "$cache/apt.log" >&2; exit 1; }
     # Debian starts the services it installs; the tests start their own on free ports.
     for service in etcd redis-server; do
       if command -v systemctl >/dev/null; then systemctl stop "$service" >/dev/null 2>&1 || true; fi
@@ -77,12 +78,23 @@ build() {
   fi
   local spec package name
   for spec in "$@"; do
+    [ "${spec%%=*}" = stages ] && continue
     package=${spec%%=*}
     name=${spec#*=}
     # shellcheck disable=SC2086 # flags is a word list by design
     (cd "$work" && eval "go build -trimpath $flags -o '$dir/bin/$name' '$package'") >&2
   done
+  if [ "$component" = kwok ]; then
+    # kwok does nothing without stages: ship the upstream ones of this very version beside the binary.
+    local kwok_dir stage
+    kwok_dir=$(cd "$work" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+    for stage in $KWOK_STAGES; do
+      cat "$kwok_dir/kustomize/stage/$stage"
+      printf -- '---\n'
+    done >"$dir/bin/kwok-stages.yaml"
+  fi
   rm -rf "$work"
+  echo "$((SECONDS - started))" >"$dir/build-seconds"
   touch "$dir/.complete"
   log "built $component in $((SECONDS - started)) s"
   echo "$dir/bin"
@@ -118,7 +130,10 @@ bins+=("$(build kubernetes "-tags selinux,notest,grpcnotrace -ldflags '-s -w$k8s
   k8s.io/kubernetes/cmd/kubectl=kubectl)")
 bins+=("$(build argocd "-ldflags '-s -w -X github.com/argoproj/argo-cd/v3/common.version=$argocd_version'" \
   github.com/argoproj/argo-cd/v3/cmd=argocd)")
-bins+=("$(build kwok "-ldflags '-s -w'" sigs.k8s.io/kwok/cmd/kwok=kwok)")
+# Nodes initialize and keep their lease; pods become Ready, Jobs' pods complete, deleted pods go away.
+export KWOK_STAGES="node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml"
+bins+=("$(build kwok "-ldflags '-s -w'" sigs.k8s.io/kwok/cmd/kwok=kwok "stages=$KWOK_STAGES")")
 bins+=("$(build kustomize "-ldflags '-s -w'" sigs.k8s.io/kustomize/kustomize/v5=kustomize)")
 
 # One directory of links to this exact set, so a test puts one entry on PATH.

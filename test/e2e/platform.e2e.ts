@@ -1,0 +1,448 @@
+/**
+ * `pulumi up` for real: the Pulumi CLI and engine, the kubernetes provider and Helm, a Kubernetes API server,
+ * Argo CD's application controller and repo-server, our Lua health checks and kustomize, against the example
+ * manifests in a git repository. Only the random provider and the Atlas operator's status are stand-ins
+ * (stand-ins/). The tests run in order and build on each other, as a user's day would: preview, deploy, push,
+ * break, recover, tear down, upgrade.
+ *
+ * Run with `npm run test:e2e`. The control plane and the toolchain are described in support/control-plane.ts
+ * and toolchain/build.sh; E2E_CHARTS_DIR serves a chart directory on loopback in place of the charts' homes.
+ */
+import * as assert from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import type { Stack } from "@pulumi/pulumi/automation";
+import * as bcrypt from "bcryptjs";
+import { AtlasObject, AtlasOperatorStandIn, Outcome } from "./stand-ins/atlas-operator";
+import { ControlPlane } from "./support/control-plane";
+import { figure } from "./support/figures";
+import { render, resourceOf, secretKeysRead } from "./support/manifests";
+import { sleep, until } from "./support/processes";
+import {
+  Backend,
+  copyProgram,
+  newBackend,
+  operations,
+  REPO_ROOT,
+  stackOf,
+  toolchainBin,
+} from "./support/stack";
+
+const MANIFESTS = path.join(REPO_ROOT, "examples", "manifests");
+const APPS = [
+  { name: "shop", path: "shop/overlays/dev", engine: "mysql" },
+  { name: "billing", path: "billing/overlays/dev", engine: "postgres" },
+];
+const V01 = "112ceef";
+
+/** The charts: a directory CI points at (the offline copy beside the repository), or their public homes. */
+function chartsDir(): string | undefined {
+  if (process.env.E2E_CHARTS_DIR) return path.resolve(process.env.E2E_CHARTS_DIR);
+  const beside = path.resolve(REPO_ROOT, "..", "shared", "charts");
+  return fs.existsSync(path.join(beside, "index.yaml")) ? beside : undefined;
+}
+
+describe("pulumi up on a real control plane", function () {
+  this.timeout(15 * 60_000);
+
+  let bin: string;
+  let cp: ControlPlane;
+  let operator: AtlasOperatorStandIn;
+  let backend: Backend;
+  let program: string;
+  let dev: Stack;
+  let failed = false;
+  /** Per Atlas object (namespace/name), what the stand-in operator does with its current generation. */
+  const outcomes = new Map<string, (o: AtlasObject) => Outcome>();
+  const applied: Outcome = { kind: "applied" };
+
+  /** Everything every stack of this run sets: the loopback repository and, when there is one, chart mirror. */
+  function platformConfig(): Record<string, string> {
+    return {
+      repoURL: cp.repoURL,
+      targetRevision: "main",
+      ...(cp.chartRepository
+        ? { argocdChartRepository: cp.chartRepository, atlasOperatorChartRepository: cp.chartRepository }
+        : {}),
+    };
+  }
+
+  function appsConfig(apps = APPS): Record<string, string> {
+    const config: Record<string, string> = {};
+    apps.forEach((app, i) => {
+      config[`applications[${i}].name`] = app.name;
+      config[`applications[${i}].path`] = app.path;
+      if (app.engine === "postgres") {
+        Object.assign(config, {
+          [`applications[${i}].dbEngine`]: "postgres",
+          [`applications[${i}].dbName`]: "billing",
+          [`applications[${i}].dbUser`]: "billing",
+        });
+      }
+    });
+    return config;
+  }
+
+  const application = (name: string) => cp.get("application.argoproj.io", name, "argocd");
+
+  before(async function () {
+    this.timeout(90 * 60_000);
+    const t0 = Date.now();
+    bin = toolchainBin();
+    figure("toolchain (build.sh, this run)", (Date.now() - t0) / 1000);
+    cp = new ControlPlane({ bin, manifests: MANIFESTS, charts: chartsDir() });
+    const t1 = Date.now();
+    await cp.start();
+    figure("control plane start", (Date.now() - t1) / 1000);
+    operator = new AtlasOperatorStandIn(cp.kubeconfig, (o) => {
+      const decide = outcomes.get(`${o.metadata.namespace}/${o.metadata.name}`);
+      return decide ? decide(o) : applied;
+    });
+    await operator.start();
+    backend = newBackend(bin, cp.kubeconfig);
+    program = copyProgram(REPO_ROOT);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === "failed") {
+      failed = true;
+      console.log(`\nLogs of the failed test (all in ${cp?.work}):\n${cp?.processes.tails()}`);
+    }
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await cp?.stop();
+    if (!failed) {
+      cp?.remove();
+      if (backend) fs.rmSync(backend.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails on a config error before any resource exists in the cluster", async () => {
+    const before = cp.kubectl(["get", "namespaces", "-o", "name"]);
+    const broken = await stackOf(program, backend, "broken", { ...platformConfig(), dbPort: "70000" });
+    await assert.rejects(broken.up(), (e: Error) => {
+      assert.match(
+        e.message,
+        /Config 'atlas-gitops:dbPort' is '70000' — expected a port number from 1 to 65535/,
+      );
+      return true;
+    });
+    assert.strictEqual(cp.kubectl(["get", "namespaces", "-o", "name"]), before);
+    const state = await broken.exportStack();
+    assert.deepStrictEqual(state.deployment.resources ?? [], []);
+    await broken.workspace.removeStack("broken");
+  });
+
+  for (const stackName of ["dev", "prod"]) {
+    it(`previews ${stackName} on an empty control plane: creates only, with both releases and every Application`, async () => {
+      const stack = await stackOf(program, backend, stackName, {
+        ...platformConfig(),
+        ...appsConfig(),
+        ...(stackName === "prod" ? { targetRevision: cp.head() } : {}),
+      });
+      const { ops, onEvent } = operations();
+      const t0 = Date.now();
+      const result = await stack.preview({ onEvent });
+      figure(`preview ${stackName}, empty control plane`, (Date.now() - t0) / 1000);
+      assert.deepStrictEqual([...new Set(ops.map((o) => o.op))], ["create"]);
+      assert.strictEqual(result.changeSummary.create, ops.length);
+      const names = ops.map((o) => `${o.type}::${o.urn.split("::").pop()}`);
+      for (const expected of [
+        "kubernetes:helm.sh/v3:Release::argocd-release",
+        "kubernetes:helm.sh/v3:Release::atlas-operator-release",
+        ...APPS.map((a) => `kubernetes:argoproj.io/v1alpha1:Application::${a.name}-application`),
+        ...APPS.map((a) => `kubernetes:argoproj.io/v1alpha1:AppProject::${a.name}-project`),
+        ...APPS.map((a) => `random:index/randomPassword:RandomPassword::${a.name}-password`),
+      ]) {
+        assert.ok(names.includes(expected), `expected a create of ${expected}; got:\n${names.join("\n")}`);
+      }
+      if (stackName === "dev") dev = stack;
+    });
+  }
+
+  it("deploys dev: returns only once both Applications are Synced and Healthy at the head commit, wave by wave", async () => {
+    // Hold shop's schema: wave 2 must not start, and `pulumi up` must not return, until it is applied.
+    let released = false;
+    outcomes.set("shop/shop", () => (released ? applied : { kind: "hold" }));
+    let settled = false;
+    const t0 = Date.now();
+    const up = dev.up().finally(() => (settled = true));
+    up.catch(() => undefined);
+    await until(
+      "shop's AtlasSchema",
+      () => cp.get("atlasschema.db.atlasgo.io", "shop", "shop"),
+      10 * 60_000,
+      1000,
+    );
+    await until(
+      "billing's objects to be applied",
+      () => cp.get("deployment", "billing", "billing"),
+      5 * 60_000,
+      1000,
+    );
+    await sleep(10_000);
+    assert.strictEqual(
+      cp.get("deployment", "shop", "shop"),
+      undefined,
+      "wave 2 ran before its schema was applied",
+    );
+    assert.ok(cp.get("deployment", "mysql", "shop"), "wave 0 of shop should be in place");
+    assert.strictEqual(settled, false, "pulumi up returned while shop's schema was still pending");
+    released = true;
+    await operator.recheck();
+    await up;
+    figure("up dev from an empty control plane (two applications)", (Date.now() - t0) / 1000);
+
+    const head = cp.head();
+    for (const app of APPS) {
+      const status = application(app.name).status;
+      assert.deepStrictEqual(
+        { sync: status.sync.status, health: status.health.status, revision: status.sync.revision },
+        { sync: "Synced", health: "Healthy", revision: head },
+        app.name,
+      );
+      const objects = render(bin, path.join(cp.checkout, app.path));
+      assert.deepStrictEqual([...new Set(objects.map((o) => o.wave))].sort(), [0, 1, 2], app.name);
+      for (const o of objects) {
+        assert.ok(
+          cp.get(resourceOf(o), o.name, app.name),
+          `${app.name}: wave ${o.wave} ${o.kind} ${o.name} is missing`,
+        );
+      }
+      for (const ref of secretKeysRead(objects)) {
+        const secret = cp.get("secret", ref.name, app.name);
+        assert.ok(
+          secret?.data?.[ref.key],
+          `${app.name}: Secret ${ref.name} lacks the key ${ref.key} its manifests read`,
+        );
+      }
+    }
+  });
+
+  it("keeps every password out of the state and stores only a bcrypt hash of the admin password", async () => {
+    const state = JSON.stringify(await dev.exportStack());
+    for (const app of APPS) {
+      const secret = cp.get("secret", "db-credentials", app.name);
+      for (const [key, value] of Object.entries(secret.data as Record<string, string>)) {
+        const plain = Buffer.from(value, "base64").toString();
+        if (/password/i.test(key)) assert.ok(!state.includes(plain), `${app.name}'s ${key} is in the state`);
+      }
+    }
+    const outputs = await dev.outputs();
+    const admin = outputs.argocdAdminPassword;
+    assert.strictEqual(admin.secret, true);
+    assert.ok(!state.includes(admin.value as string), "the admin password is in the state");
+    const hash = Buffer.from(
+      cp.get("secret", "argocd-secret", "argocd").data["admin.password"],
+      "base64",
+    ).toString();
+    assert.match(hash, /^\$2[aby]\$/);
+    assert.ok(
+      bcrypt.compareSync(admin.value as string, hash),
+      "argocd-secret's hash is not the admin password's",
+    );
+  });
+
+  it("changes nothing on a second up", async () => {
+    const t0 = Date.now();
+    const result = await dev.up();
+    figure("no-op up dev", (Date.now() - t0) / 1000);
+    const changed = Object.entries(result.summary.resourceChanges ?? {}).filter(
+      ([op, n]) => op !== "same" && n,
+    );
+    assert.deepStrictEqual(changed, []);
+  });
+
+  /** Edits a file of the checkout. */
+  const edit = (file: string, from: string | RegExp, to: string) => {
+    const full = path.join(cp.checkout, file);
+    const text = fs.readFileSync(full, "utf8");
+    const next = text.replace(from, to);
+    assert.notStrictEqual(next, text, `${file}: nothing to replace`);
+    fs.writeFileSync(full, next);
+  };
+  /** Marks shop's pod template with a revision, so a test can tell which commit the Deployment runs. */
+  const markShop = (mark: string) =>
+    edit(
+      "shop/base/app.yaml",
+      /  template:\n    metadata:\n(      annotations:\n        e2e\/revision: "[^"]*"\n)?/,
+      `  template:\n    metadata:\n      annotations:\n        e2e/revision: "${mark}"\n`,
+    );
+  const shopMark = () =>
+    cp.get("deployment", "shop", "shop")?.spec.template.metadata.annotations?.["e2e/revision"];
+  const addColumn = (column: string) =>
+    edit(
+      "shop/base/schema.yaml",
+      "        short_bio varchar(255) NOT NULL,\n",
+      `        short_bio varchar(255) NOT NULL,\n        ${column} varchar(64) NULL,\n`,
+    );
+
+  it("waits for the commit that was pushed, not the one Argo CD last synced", async () => {
+    addColumn("nickname");
+    markShop("nickname");
+    const pushed = cp.commitAndPush("Add users.nickname");
+    const delay = 20_000;
+    let firstSeen: number | undefined;
+    outcomes.set("shop/shop", (o) => {
+      if (!JSON.stringify(o.spec).includes("nickname")) return applied;
+      firstSeen ??= Date.now();
+      return Date.now() - firstSeen < delay ? { kind: "hold" } : applied;
+    });
+    const t0 = Date.now();
+    await dev.up();
+    const took = Date.now() - t0;
+    figure("up dev after a push (schema applied after 20 s)", took / 1000);
+    assert.ok(
+      firstSeen !== undefined && took >= delay,
+      `up returned after ${took} ms, before the new schema was applied`,
+    );
+    const status = application("shop").status;
+    assert.deepStrictEqual(
+      { revision: status.sync.revision, sync: status.sync.status, health: status.health.status },
+      { revision: pushed, sync: "Synced", health: "Healthy" },
+    );
+    assert.strictEqual(shopMark(), "nickname");
+  });
+
+  it("fails within 30 s of a final schema failure, naming the application, the AtlasSchema and the operator's message", async () => {
+    addColumn("broken");
+    markShop("broken");
+    cp.commitAndPush("A schema the database refuses");
+    const sqlError =
+      'Error 1064 (42000): You have an error in your SQL syntax; check the manual near "broken varchar"';
+    let failedAt: number | undefined;
+    outcomes.set("shop/shop", (o) => {
+      if (!JSON.stringify(o.spec).includes("broken")) return applied;
+      failedAt ??= Date.now();
+      return { kind: "failed", reason: "ApplyingSchema", message: sqlError };
+    });
+    await assert.rejects(dev.up(), (e: Error) => {
+      const exitedAfter = (Date.now() - (failedAt ?? Date.now())) / 1000;
+      figure("failed schema → pulumi up exits (s after the operator reported it)", exitedAfter);
+      assert.ok(failedAt !== undefined, "the operator was never asked about the broken schema");
+      assert.ok(exitedAfter < 30, `pulumi up exited ${exitedAfter} s after the failure`);
+      for (const part of ["shop", "AtlasSchema", "ApplyingSchema", "Error 1064"]) {
+        assert.ok(e.message.includes(part), `the error does not name ${part}:\n${e.message}`);
+      }
+      return true;
+    });
+    assert.strictEqual(shopMark(), "nickname", "wave 2 rolled out although its schema failed");
+  });
+
+  it("rides out a transient failure that recovers", async () => {
+    edit(
+      "shop/base/schema.yaml",
+      "        broken varchar(64) NULL,\n",
+      "        display_name varchar(64) NULL,\n",
+    );
+    markShop("display_name");
+    const pushed = cp.commitAndPush("Replace the broken column");
+    let firstSeen: number | undefined;
+    outcomes.set("shop/shop", (o) => {
+      if (!JSON.stringify(o.spec).includes("display_name")) return applied;
+      firstSeen ??= Date.now();
+      return Date.now() - firstSeen < 15_000
+        ? {
+            kind: "failed",
+            reason: "ApplyingSchema",
+            message: "dial tcp 10.96.0.20:3306: connect: connection refused",
+          }
+        : applied;
+    });
+    await dev.up();
+    assert.strictEqual(application("shop").status.sync.revision, pushed);
+    assert.strictEqual(shopMark(), "display_name");
+    outcomes.delete("shop/shop");
+  });
+
+  it("destroys dev, leaving only what the README says stays", async () => {
+    const t0 = Date.now();
+    await dev.destroy();
+    figure("destroy dev", (Date.now() - t0) / 1000);
+    const ours = ["argocd", "atlas-operator", ...APPS.map((a) => a.name)];
+    await until(
+      "the namespaces to be gone",
+      () => {
+        const left = cp.kubectl(["get", "namespaces", "-o", "jsonpath={.items[*].metadata.name}"]).split(" ");
+        return ours.some((n) => left.includes(n)) ? undefined : true;
+      },
+      5 * 60_000,
+      2000,
+    );
+    // The CRDs stay, by design: deleting them would delete every Application and AtlasSchema in the cluster.
+    const crds = cp.kubectl(["get", "crd", "-o", "jsonpath={.items[*].metadata.name}"]).split(" ").sort();
+    assert.ok(
+      crds.every((c) => c.endsWith(".argoproj.io") || c.endsWith(".atlasgo.io")),
+      crds.join(" "),
+    );
+    await dev.workspace.removeStack("dev");
+  });
+
+  it(`upgrades a stack deployed by v0.1 (${V01}) to this version without replacing anything`, async () => {
+    const old = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-v01-"));
+    const archive = execFileSync("git", ["archive", "--format=tar", V01], { cwd: REPO_ROOT });
+    execFileSync("tar", ["-x", "-C", old], { input: archive });
+    const oldProgram = copyProgram(old);
+    const config = {
+      repoURL: cp.repoURL,
+      targetRevision: "main",
+      path: "shop/overlays/dev",
+      appName: "shop",
+      appNamespace: "shop",
+      // v0.1 declared these `secret: true` with a default, which a current CLI refuses until each is set.
+      atlasToken: { value: "", secret: true },
+      repoToken: { value: "", secret: true },
+      repoSshPrivateKey: { value: "", secret: true },
+    };
+    const v01 = await stackOf(oldProgram, backend, "upgrade", config, chartMirrorTransform);
+    await v01.up();
+    const now = await stackOf(program, backend, "upgrade", {
+      ...config,
+      ...platformConfig(),
+      targetRevision: "main",
+    });
+    const { ops, onEvent } = operations();
+    await now.preview({ onEvent });
+    const replaced = ops.filter((o) =>
+      ["replace", "create-replacement", "delete-replaced", "delete"].includes(o.op),
+    );
+    assert.deepStrictEqual(replaced, []);
+    await now.up();
+    await now.destroy();
+    await now.workspace.removeStack("upgrade");
+  });
+
+  /**
+   * v0.1 has no chart repository keys: inside its run, point every Helm release at the loopback mirror, as a
+   * firewall's mirror would. The same inputs main then gets from argocdChartRepository and
+   * atlasOperatorChartRepository, so the comparison is of the program's own changes.
+   */
+  function chartMirrorTransform(): void {
+    const mirror = cp.chartRepository;
+    if (mirror === undefined) return;
+    pulumi.runtime.registerStackTransform(async (args) => {
+      if (args.type !== "kubernetes:helm.sh/v3:Release") return undefined;
+      const chart = String(args.props.chart).split("/").pop();
+      return { props: { ...args.props, chart, repositoryOpts: { repo: mirror } }, opts: args.opts };
+    });
+  }
+
+  it("deploys prod with its guard rails, and `pulumi destroy` refuses to delete its protected resources", async () => {
+    const prod = await stackOf(program, backend, "prod", {
+      ...platformConfig(),
+      ...appsConfig(APPS.map((a) => ({ ...a, path: a.path.replace("/dev", "/prod") }))),
+      targetRevision: cp.head(),
+    });
+    await prod.up();
+    await assert.rejects(prod.destroy(), (e: Error) => {
+      assert.match(e.message, /protect/);
+      return true;
+    });
+    assert.ok(cp.get("namespace", "argocd"), "a protected namespace was deleted");
+  });
+});

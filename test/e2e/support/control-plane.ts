@@ -1,0 +1,462 @@
+/**
+ * A real Kubernetes control plane and a real Argo CD on this machine, started and stopped by the e2e tests:
+ * etcd, kube-apiserver with certificates of its own, kube-controller-manager, kube-scheduler, kwok playing the
+ * kubelet of one node, Redis, Argo CD's application controller and repo-server, a `git daemon` serving the
+ * manifests repository, and a loopback chart repository. Everything listens on free 127.0.0.1 ports, logs go to
+ * one directory, and stop() ends exactly what start() began.
+ *
+ * What is not real: no container runs (kwok marks pods Running and Ready, and completes Jobs), so the chart's
+ * own Argo CD pods are placeholders while the controller and repo-server run here as processes; and the Atlas
+ * operator's status comes from the stand-in (stand-ins/atlas-operator.ts). With E2E_KUBECONFIG set, the tests
+ * use that cluster instead and start none of this.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { freePort, Processes, sleep, until } from "./processes";
+
+export interface ControlPlaneOptions {
+  /** The directory with the toolchain's binaries (toolchain/build.sh prints it). */
+  readonly bin: string;
+  /** Where the manifests repository's files come from. */
+  readonly manifests: string;
+  /** A Helm repository directory (index.yaml and packages) to serve on loopback; none: charts come from their homes. */
+  readonly charts?: string;
+}
+
+export class ControlPlane {
+  readonly work: string;
+  readonly processes: Processes;
+  readonly kubeconfig: string;
+  /** git://127.0.0.1:<port>/manifests.git once started. */
+  repoURL = "";
+  /** http://127.0.0.1:<port> when a chart directory is served. */
+  chartRepository?: string;
+  /** The bare repository the git daemon serves; tests push to it with `git push`. */
+  readonly bareRepo: string;
+  private chartServer?: http.Server;
+  private env: NodeJS.ProcessEnv;
+
+  constructor(private readonly opts: ControlPlaneOptions) {
+    this.work = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-e2e-"));
+    this.processes = new Processes(path.join(this.work, "logs"));
+    this.kubeconfig = path.join(this.work, "kubeconfig");
+    this.bareRepo = path.join(this.work, "git", "manifests.git");
+    this.env = { ...process.env, PATH: `${opts.bin}:${process.env.PATH}`, KUBECONFIG: this.kubeconfig };
+  }
+
+  /** kubectl against this control plane; returns stdout. */
+  kubectl(args: string[], input?: string): string {
+    return execFileSync(path.join(this.opts.bin, "kubectl"), args, {
+      env: this.env,
+      input,
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "pipe"],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  }
+
+  /** One object as JSON, or undefined when it does not exist. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Kubernetes object, read by the tests
+  get(kind: string, name: string, namespace?: string): any | undefined {
+    try {
+      const ns = namespace === undefined ? [] : ["-n", namespace];
+      return JSON.parse(this.kubectl(["get", kind, name, ...ns, "-o", "json"]));
+    } catch (e) {
+      if (String((e as { stderr?: string }).stderr ?? e).includes("NotFound")) return undefined;
+      throw e;
+    }
+  }
+
+  async start(): Promise<void> {
+    const started = Date.now();
+    this.certificates();
+    await this.startEtcdAndApiServer();
+    await this.startControllers();
+    await this.startNode();
+    await this.startGit();
+    await this.startCharts();
+    await this.startArgoCd();
+    fs.writeFileSync(path.join(this.work, "started.txt"), `${(Date.now() - started) / 1000} s\n`);
+  }
+
+  async stop(): Promise<void> {
+    await this.processes.stopAll();
+    await new Promise<void>((resolve) =>
+      this.chartServer ? this.chartServer.close(() => resolve()) : resolve(),
+    );
+  }
+
+  /** Removes the work directory; call after stop(), and keep it when a test failed (its logs are there). */
+  remove(): void {
+    fs.rmSync(this.work, { recursive: true, force: true });
+  }
+
+  private openssl(args: string[]): void {
+    execFileSync("openssl", args, { cwd: path.join(this.work, "pki"), stdio: ["ignore", "ignore", "pipe"] });
+  }
+
+  /** One CA; the API server's serving certificate for 127.0.0.1; an admin client in system:masters; a SA key. */
+  private certificates(): void {
+    const pki = path.join(this.work, "pki");
+    fs.mkdirSync(pki, { recursive: true });
+    const days = ["-days", "2"];
+    this.openssl([
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+      ...days,
+      "-subj",
+      "/CN=e2e-ca",
+    ]);
+    fs.writeFileSync(
+      path.join(pki, "server.ext"),
+      "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\n" +
+        "extendedKeyUsage=serverAuth\n",
+    );
+    fs.writeFileSync(path.join(pki, "client.ext"), "extendedKeyUsage=clientAuth\n");
+    for (const [name, subject, ext] of [
+      ["server", "/CN=kube-apiserver", "server.ext"],
+      ["admin", "/O=system:masters/CN=e2e-admin", "client.ext"],
+    ]) {
+      this.openssl([
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        `${name}.key`,
+        "-out",
+        `${name}.csr`,
+        "-subj",
+        subject,
+      ]);
+      this.openssl([
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        `${name}.crt`,
+        ...days,
+        "-extfile",
+        ext,
+      ]);
+    }
+    this.openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "sa.key"]);
+    this.openssl(["ec", "-in", "sa.key", "-pubout", "-out", "sa.pub"]);
+  }
+
+  private pki(file: string): string {
+    return path.join(this.work, "pki", file);
+  }
+
+  private async startEtcdAndApiServer(): Promise<void> {
+    const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+    // etcd 3.4 has no --unsafe-no-fsync; memory-backed storage makes its fsyncs free.
+    const shm = fs.existsSync("/dev/shm") ? "/dev/shm" : this.work;
+    const dataDir = fs.mkdtempSync(path.join(shm, "atlas-gitops-etcd-"));
+    fs.symlinkSync(dataDir, path.join(this.work, "etcd-data"));
+    const etcdURL = `http://127.0.0.1:${etcdPort}`;
+    const peerURL = `http://127.0.0.1:${peerPort}`;
+    this.processes.start("etcd", "etcd", [
+      "--name=e2e",
+      `--data-dir=${dataDir}`,
+      `--listen-client-urls=${etcdURL}`,
+      `--advertise-client-urls=${etcdURL}`,
+      `--listen-peer-urls=${peerURL}`,
+      `--initial-advertise-peer-urls=${peerURL}`,
+      `--initial-cluster=e2e=${peerURL}`,
+    ]);
+    this.processes.start("kube-apiserver", path.join(this.opts.bin, "kube-apiserver"), [
+      `--etcd-servers=${etcdURL}`,
+      "--bind-address=127.0.0.1",
+      "--advertise-address=127.0.0.1",
+      `--secure-port=${apiPort}`,
+      // No Endpoints for the kubernetes Service: nothing in this cluster reaches the API server through it.
+      "--endpoint-reconciler-type=none",
+      `--tls-cert-file=${this.pki("server.crt")}`,
+      `--tls-private-key-file=${this.pki("server.key")}`,
+      `--client-ca-file=${this.pki("ca.crt")}`,
+      "--service-account-issuer=https://kubernetes.default.svc",
+      `--service-account-key-file=${this.pki("sa.pub")}`,
+      `--service-account-signing-key-file=${this.pki("sa.key")}`,
+      "--service-cluster-ip-range=10.96.0.0/16",
+      "--authorization-mode=Node,RBAC",
+      "--allow-privileged=true",
+    ]);
+    const server = `https://127.0.0.1:${apiPort}`;
+    const b64 = (f: string) => fs.readFileSync(this.pki(f)).toString("base64");
+    fs.writeFileSync(
+      this.kubeconfig,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "e2e", cluster: { server, "certificate-authority-data": b64("ca.crt") } }],
+        users: [
+          {
+            name: "admin",
+            user: { "client-certificate-data": b64("admin.crt"), "client-key-data": b64("admin.key") },
+          },
+        ],
+        contexts: [{ name: "e2e", context: { cluster: "e2e", user: "admin" } }],
+        "current-context": "e2e",
+      }),
+      { mode: 0o600 },
+    );
+    await until(
+      "the API server to be ready",
+      () => (this.kubectl(["get", "--raw", "/readyz"]).trim() === "ok" ? true : undefined),
+      120_000,
+      500,
+    );
+  }
+
+  private async startControllers(): Promise<void> {
+    this.processes.start("kube-controller-manager", path.join(this.opts.bin, "kube-controller-manager"), [
+      `--kubeconfig=${this.kubeconfig}`,
+      `--authentication-kubeconfig=${this.kubeconfig}`,
+      `--authorization-kubeconfig=${this.kubeconfig}`,
+      "--leader-elect=false",
+      "--bind-address=127.0.0.1",
+      `--secure-port=${await freePort()}`,
+      `--service-account-private-key-file=${this.pki("sa.key")}`,
+      `--root-ca-file=${this.pki("ca.crt")}`,
+      "--use-service-account-credentials=false",
+      "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route",
+    ]);
+    this.processes.start("kube-scheduler", path.join(this.opts.bin, "kube-scheduler"), [
+      `--kubeconfig=${this.kubeconfig}`,
+      `--authentication-kubeconfig=${this.kubeconfig}`,
+      `--authorization-kubeconfig=${this.kubeconfig}`,
+      "--leader-elect=false",
+      "--bind-address=127.0.0.1",
+      `--secure-port=${await freePort()}`,
+    ]);
+    // The ServiceAccount admission needs each namespace's "default" ServiceAccount before a pod can be made.
+    await until(
+      "the default ServiceAccount",
+      () => this.get("serviceaccount", "default", "default"),
+      120_000,
+      500,
+    );
+  }
+
+  /** One node that kwok keeps Ready, and hostPath volumes for the examples' claims. */
+  private async startNode(): Promise<void> {
+    this.processes.start("kwok", path.join(this.opts.bin, "kwok"), [
+      `--kubeconfig=${this.kubeconfig}`,
+      `--config=${path.join(this.opts.bin, "kwok-stages.yaml")}`,
+      "--manage-all-nodes=false",
+      "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+      "--cidr=10.244.0.0/16",
+      "--node-ip=127.0.0.1",
+    ]);
+    const capacity = { cpu: "64", memory: "256Gi", pods: "500", "ephemeral-storage": "1Ti" };
+    const volumes = ["a", "b", "c", "d", "e", "f"].map((v) => ({
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name: `e2e-volume-${v}` },
+      spec: {
+        capacity: { storage: "100Gi" },
+        accessModes: ["ReadWriteOnce"],
+        persistentVolumeReclaimPolicy: "Delete",
+        hostPath: { path: path.join(this.work, "volumes", v) },
+      },
+    }));
+    this.kubectl(
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "List",
+        items: [
+          {
+            apiVersion: "v1",
+            kind: "Node",
+            metadata: {
+              name: "e2e-node",
+              annotations: { "node.alpha.kubernetes.io/ttl": "0", "kwok.x-k8s.io/node": "fake" },
+              labels: {
+                "kubernetes.io/hostname": "e2e-node",
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                type: "kwok",
+              },
+            },
+            status: { allocatable: capacity, capacity },
+          },
+          ...volumes,
+        ],
+      }),
+    );
+    await until(
+      "the node to be Ready",
+      () => {
+        const node = this.get("node", "e2e-node");
+        const ready = node?.status?.conditions?.find((c: { type: string }) => c.type === "Ready");
+        return ready?.status === "True" ? true : undefined;
+      },
+      60_000,
+      500,
+    );
+  }
+
+  /** A bare repository of examples/manifests, served read-only by `git daemon` on a free port. */
+  private async startGit(): Promise<void> {
+    const checkout = path.join(this.work, "git", "checkout");
+    fs.cpSync(this.opts.manifests, checkout, { recursive: true });
+    const git = (args: string[], cwd = checkout) =>
+      execFileSync("git", args, {
+        cwd,
+        env: { ...process.env, ...GIT_IDENTITY },
+        stdio: ["ignore", "pipe", "pipe"],
+      }).toString();
+    git(["init", "-q", "-b", "main"]);
+    git(["add", "-A"]);
+    git(["commit", "-q", "-m", "Example manifests"]);
+    git(["clone", "-q", "--bare", checkout, this.bareRepo], this.work);
+    git(["remote", "add", "origin", this.bareRepo]);
+    git(["fetch", "-q", "origin"]);
+    git(["branch", "-q", "--set-upstream-to=origin/main", "main"]);
+    const port = await freePort();
+    this.processes.start("git-daemon", "git", [
+      "daemon",
+      "--export-all",
+      "--reuseaddr",
+      "--listen=127.0.0.1",
+      `--port=${port}`,
+      `--base-path=${path.join(this.work, "git")}`,
+      path.join(this.work, "git"),
+    ]);
+    this.repoURL = `git://127.0.0.1:${port}/manifests.git`;
+    await until(
+      "git daemon",
+      () => (git(["ls-remote", this.repoURL]).includes("refs/heads/main") ? true : undefined),
+      30_000,
+      250,
+    );
+  }
+
+  /** The working copy tests commit to before `push()`. */
+  get checkout(): string {
+    return path.join(this.work, "git", "checkout");
+  }
+
+  /** Commits everything changed in the checkout and pushes it to main; returns the new commit's SHA. */
+  commitAndPush(message: string): string {
+    const git = (args: string[]) =>
+      execFileSync("git", args, {
+        cwd: this.checkout,
+        env: { ...process.env, ...GIT_IDENTITY },
+        stdio: ["ignore", "pipe", "pipe"],
+      })
+        .toString()
+        .trim();
+    git(["add", "-A"]);
+    git(["commit", "-q", "-m", message]);
+    git(["push", "-q", "origin", "main"]);
+    return git(["rev-parse", "HEAD"]);
+  }
+
+  /** The commit main points to now. */
+  head(): string {
+    return execFileSync("git", ["rev-parse", "main"], { cwd: this.bareRepo }).toString().trim();
+  }
+
+  /** Serves the chart directory over HTTP on loopback, as a Helm repository. */
+  private async startCharts(): Promise<void> {
+    const dir = this.opts.charts;
+    if (dir === undefined) return;
+    const server = http.createServer((req, res) => {
+      const name = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname).replace(/^\/+/, "");
+      const file = path.join(dir, name);
+      if (name.includes("..") || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { "content-type": name.endsWith(".yaml") ? "text/yaml" : "application/gzip" });
+      fs.createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.chartServer = server;
+    this.chartRepository = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  }
+
+  /**
+   * Redis, then Argo CD's repo-server and application controller as processes, each kept running: the
+   * controller exits until the argo-cd chart has created argocd-cm, as its pod would crash-loop.
+   */
+  private async startArgoCd(): Promise<void> {
+    const redisPort = await freePort();
+    this.processes.start("redis", "redis-server", [
+      "--bind",
+      "127.0.0.1",
+      "--port",
+      String(redisPort),
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ]);
+    const redis = `127.0.0.1:${redisPort}`;
+    const repoPort = await freePort();
+    const tmp = path.join(this.work, "argocd-tmp");
+    fs.mkdirSync(tmp, { recursive: true });
+    const env = {
+      ...this.env,
+      TMPDIR: tmp,
+      // Makes https://kubernetes.default.svc, the in-cluster destination, mean the KUBECONFIG's API server.
+      ARGOCD_FAKE_IN_CLUSTER: "true",
+      ARGOCD_GPG_ENABLED: "false",
+      // How often the controller re-reads git on its own; a requested refresh is immediate regardless.
+      ARGOCD_RECONCILIATION_TIMEOUT: "30s",
+    };
+    const argocd = path.join(this.opts.bin, "argocd");
+    this.processes.supervise(
+      "argocd-repo-server",
+      argocd,
+      [
+        "--disable-tls",
+        "--address=127.0.0.1",
+        `--port=${repoPort}`,
+        `--metrics-port=${await freePort()}`,
+        `--redis=${redis}`,
+      ],
+      { env: { ...env, ARGOCD_BINARY_NAME: "argocd-repo-server" } },
+    );
+    this.processes.supervise(
+      "argocd-application-controller",
+      argocd,
+      [
+        `--repo-server=127.0.0.1:${repoPort}`,
+        "--repo-server-plaintext",
+        `--redis=${redis}`,
+        `--metrics-port=${await freePort()}`,
+        "--namespace=argocd",
+        `--kubeconfig=${this.kubeconfig}`,
+      ],
+      { env: { ...env, ARGOCD_BINARY_NAME: "argocd-application-controller" } },
+    );
+    await sleep(0);
+  }
+}
+
+const GIT_IDENTITY = {
+  GIT_AUTHOR_NAME: "e2e",
+  GIT_AUTHOR_EMAIL: "e2e@example.com",
+  GIT_COMMITTER_NAME: "e2e",
+  GIT_COMMITTER_EMAIL: "e2e@example.com",
+};
