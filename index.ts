@@ -4,12 +4,17 @@
  * resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { applicationWaiter } from "./components/application-wait";
 import { webhookUrl } from "./components/argocd-access";
+import { clusterClient } from "./components/cluster-client";
 import { AtlasGitOps } from "./components/platform";
+import { readClusterAccess } from "./stacks/cluster";
 import { loadStackConfig } from "./stacks/config";
 
 const config = loadStackConfig();
-const platform = new AtlasGitOps("atlas-gitops", config);
+// `pulumi up` waits for each Application to run its commit; a preview reads nothing from the cluster.
+const waiter = pulumi.runtime.isDryRun() ? undefined : applicationWaiter(clusterClient(readClusterAccess()));
+const platform = new AtlasGitOps("atlas-gitops", { ...config, waiter });
 const { argocd } = platform;
 
 export const argocdNamespace = argocd.namespace;
@@ -18,11 +23,15 @@ const ingress = config.operations.ingress;
 export const argocdUiCommand = pulumi.interpolate`kubectl port-forward -n ${argocd.namespace} svc/argocd-server 8080:${ingress ? 80 : 443}`;
 /** Where argocd-server answers: the Ingress host, or the port-forward above. */
 export const argocdUrl = ingress ? `https://${ingress.host}` : "https://localhost:8080";
-/** The URL to register as the git host's webhook; only with an Ingress host. */
-export const gitWebhookUrl = ingress ? webhookUrl(ingress.host) : undefined;
 export const argocdAdminPasswordCommand = `pulumi stack output argocdAdminPassword --show-secrets --stack ${config.stack}`;
 /** Secret: shown only with --show-secrets. */
 export const argocdAdminPassword = argocd.adminPassword;
+/**
+ * gitWebhookUrl: the URL to register as the git host's webhook. Exported only with an Ingress host: Pulumi warns
+ * about every undefined export on every run (runtime/stack.js `massage`), and CommonJS has no conditional
+ * `export const`, so it goes onto the module's exports object here.
+ */
+if (ingress) Object.assign(module.exports, { gitWebhookUrl: webhookUrl(ingress.host) });
 /** Per application: where its credentials Secret is, and the names of its Application and AppProject. */
 export const applications = platform.apps.map((app) => ({
   name: app.applicationName,

@@ -16,7 +16,8 @@ import {
 import { AtlasOperatorRbac } from "./atlas-operator-rbac";
 import { componentNamespace, guardRailOptions, IN_CLUSTER_SERVER } from "./common";
 import { credentialsData } from "./database-credentials";
-import { APPLICATION_DELETE_TIMEOUT, applicationCustomTimeouts, syncWaitAnnotations } from "./sync-wait";
+import type { ApplicationWaiter } from "./application-wait";
+import { APPLICATION_DELETE_TIMEOUT, type WaitTarget } from "./sync-wait";
 
 export interface HostedAppArgs {
   /** The application, as the stack config describes it. */
@@ -38,6 +39,13 @@ export interface HostedAppArgs {
   readonly operatorAccess?: { readonly namespace: string; readonly serviceAccount: string };
   /** Annotations for the Application beyond the wait, such as notification subscriptions. Defaults to none. */
   readonly annotations?: Record<string, string>;
+  /**
+   * What waits in `pulumi up` (never in a preview) for Argo CD to run the commit, when the application's wait is on.
+   * Defaults to none: nothing waits.
+   */
+  readonly waiter?: ApplicationWaiter;
+  /** The config key of the wait's timeout, for the message that says how to raise it. Defaults to `waitTimeout`. */
+  readonly waitTimeoutKey?: string;
   /** Protect the namespace and the credentials Secret from `pulumi destroy`. Defaults to false. */
   readonly protect?: boolean;
 }
@@ -160,28 +168,37 @@ export class HostedApp extends pulumi.ComponentResource {
       );
     }
 
-    // pulumi-kubernetes waits for these on create and update; the config reader has already rejected values the
-    // wait cannot compare, so this cannot throw after resources are registered.
-    const wait = app.wait.enabled
-      ? syncWaitAnnotations({
-          ...app.source,
-          destination: { server: IN_CLUSTER_SERVER, namespace: app.namespace },
-          timeoutSeconds: app.wait.timeoutSeconds,
-        })
-      : {};
     const application = new k8s.apiextensions.CustomResource(
       `${name}-application`,
-      applicationManifest({ ...settings, annotations: { ...args.annotations, ...wait } }),
+      applicationManifest({ ...settings, annotations: args.annotations }),
       {
         parent: this,
         // The first sync needs the project, the repository credentials and the database Secret in place.
         dependsOn: [...platform, project, this.secret, ...(repository ? [repository] : [])],
-        customTimeouts: app.wait.enabled
-          ? applicationCustomTimeouts(app.wait.timeoutSeconds)
-          : { delete: APPLICATION_DELETE_TIMEOUT },
+        customTimeouts: { delete: APPLICATION_DELETE_TIMEOUT },
         ...v01("application", "kubernetes:argoproj.io/v1alpha1:Application"),
       },
     );
+
+    // The wait runs in this process, as an Output registered below, so the update ends only when it resolves and
+    // fails with its message (components/application-wait.ts says why not a provider await). After the
+    // Application is created or updated, on every `pulumi up`, also when nothing changed (a pushed commit).
+    const waiter = args.waiter;
+    const synced =
+      waiter !== undefined && app.wait.enabled && !pulumi.runtime.isDryRun()
+        ? pulumi.all([application.id, application.metadata.name]).apply(([, applicationName]) => {
+            const target: WaitTarget = {
+              namespace: args.argocdNamespace,
+              name: applicationName,
+              source: app.source,
+              destination: { server: IN_CLUSTER_SERVER, namespace: app.namespace },
+              timeoutSeconds: app.wait.timeoutSeconds,
+              stack: pulumi.getStack(),
+              timeoutKey: args.waitTimeoutKey ?? "waitTimeout",
+            };
+            return waiter.wait(target, (message) => pulumi.log.info(message, application));
+          })
+        : undefined;
 
     this.namespace = namespace.metadata.name;
     this.secretName = this.secret.metadata.name;
@@ -192,6 +209,7 @@ export class HostedApp extends pulumi.ComponentResource {
       secretName: this.secretName,
       applicationName: this.applicationName,
       projectName: this.projectName,
+      ...(synced ? { synced } : {}),
     });
   }
 }

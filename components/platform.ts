@@ -1,6 +1,7 @@
 /** The whole platform for one stack: Argo CD and the Atlas operator side by side, then every hosted application. */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../stacks/types";
+import type { ApplicationWaiter } from "./application-wait";
 import { argoCdAccessValues, GitWebhooks } from "./argocd-access";
 import { ArgoCd } from "./argocd";
 import { mergeValues } from "./common";
@@ -9,6 +10,12 @@ import { alertSubscriptions, notificationsValues, Notifications } from "./notifi
 import { ATLAS_OPERATOR_RELEASE_NAME, AtlasOperator } from "./atlas-operator";
 import { atlasHealthChecks } from "./health-checks";
 import { HostedApp } from "./hosted-app";
+
+/** The stack's config, and what waits for the Applications. */
+export interface AtlasGitOpsArgs extends StackConfig {
+  /** Defaults to none: `pulumi up` does not wait for Argo CD (index.ts gives the real one, outside a preview). */
+  readonly waiter?: ApplicationWaiter;
+}
 
 export class AtlasGitOps extends pulumi.ComponentResource {
   public readonly argocd: ArgoCd;
@@ -19,7 +26,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
   public readonly gitWebhooks?: GitWebhooks;
   public readonly monitoring?: Monitoring;
 
-  constructor(name: string, config: StackConfig, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, config: AtlasGitOpsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atlas-gitops:platform:AtlasGitOps", name, {}, opts);
     const protect = config.protectResources;
     const ops = config.operations;
@@ -89,7 +96,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
     // the operator's CRDs (or the AtlasSchema cannot be applied) and its Role in the namespace, and the
     // credentials Secret.
     this.apps = config.applications.map(
-      (app) =>
+      (app, i) =>
         new HostedApp(
           app.name,
           {
@@ -99,6 +106,10 @@ export class AtlasGitOps extends pulumi.ComponentResource {
             platform: [this.argocd, this.atlasOperator],
             operatorAccess,
             annotations: alertSubscriptions(ops.alerts !== undefined),
+            waiter: config.waiter,
+            // The application of the single-application keys is the one that keeps v0.1's URNs; the others are
+            // items of `applications`, in this order.
+            waitTimeoutKey: app.keepsV01Urns ? "waitTimeout" : `applications[${i}].waitTimeout`,
             protect,
           },
           { parent: this },

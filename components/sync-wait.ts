@@ -1,45 +1,22 @@
 /**
- * What `pulumi up` waits for after it creates or updates an Argo CD Application: Argo CD reporting that it
- * compared exactly the source this update asked for, found it Synced and Healthy, and has no sync of it still
- * running or failed. Pulumi-kubernetes does the waiting itself, from two annotations on the Application.
+ * What `pulumi up` waits for after it creates or updates an Argo CD Application, and how it judges what it sees.
+ * This file is pure: the Argo CD Application and the Atlas objects come in as plain data; the loop that reads them
+ * is in ./application-wait.ts, the Kubernetes client in ./cluster-client.ts.
  *
- * The provider side (pulumi/pulumi-kubernetes, read at v4.32.0 and at master 94977969; the files below did
- * not change between them, and 4.34.2 behaves the same unless it changed them since):
- * - provider/pkg/metadata/overrides.go `ReadyCondition`: `pulumi.com/waitFor` is one condition or a JSON
- *   array of them, all of which must hold on the same observed object; `jsonpath={path}` (the path selects
- *   something), `jsonpath={path}=value` (the first node selected, printed with Go's fmt.Sprint, equals value)
- *   or `condition=Type[=Status]`. Used on create and on update of every kind, in place of any built-in await
- *   logic (a CustomResource has none) (provider/pkg/await/await.go `Creation`, `Update`); not in preview or
- *   refresh.
- * - provider/pkg/jsonpath/jsonpath.go `Parse`: splits on "=" after protecting "==", so a value containing "="
- *   is rejected, `!=` inside the braces breaks the path, and `{path}!=x` is silently read as `{path}=x` (only
- *   the text between the first "{" and the next "}" counts as the path). The path is evaluated as RFC 9535
- *   JSONPath (github.com/theory/jsonpath; waitFor exists since 4.18.0, RFC 9535 since 4.24.0, per the
- *   CHANGELOG.md).
- * - provider/pkg/await/internal/awaiter.go `Await`: a condition that is not met is checked again on the next
- *   watch event until the deadline; nothing fails early, so a Degraded application ends in the timeout.
- * - overrides.go `TimeoutDuration`: the resource's `customTimeouts` win over `pulumi.com/timeoutSeconds`;
- *   without either, ten minutes. The annotation also bounds a delete unless `customTimeouts.delete` is set.
- *
- * The Argo CD side (argoproj/argo-cd v3.4.4):
- * - controller/appcontroller.go `needRefreshAppStatus`: a spec.source that differs from
- *   status.sync.comparedTo.source forces a refresh that re-resolves the revision; until that refresh lands,
- *   the status still describes the previous source (Synced and Healthy at the old revision, say).
- * - controller/state.go `CompareAppState` builds comparedTo (a copy of the compared spec source and
- *   destination), revision (the commit the manifests came from, `git rev-parse HEAD` in
- *   reposerver/repository/repository.go) and sync status from one comparison; `processAppRefreshQueueItem`
- *   adds health and writes all of them in one merge patch (`persistAppStatus`). So comparedTo equal to what
- *   we asked means sync and health are about it too.
- * - controller/appcontroller.go `autoSync` starts a sync only when OutOfSync, with operation.sync.revision =
- *   the compared revision; controller/sync.go `SyncAppState` records the synced commit in
- *   operationState.syncResult.revision. `processRequestedAppOperation` keeps the phase Running while a retry
- *   is pending. Phases: Running, Terminating, Failed, Error, Succeeded (gitops-engine
- *   pkg/sync/common/types.go).
+ * "Now" (argoproj/argo-cd v3.4.4, read also in v3.2.11, where the same code sits at lines ~1950 and ~2078):
+ * - a full 40-hex SHA is the commit itself;
+ * - anything else (a branch, a tag, HEAD, a short SHA) is resolved by Argo CD. The wait merge-patches the
+ *   Application's annotation `argocd.argoproj.io/refresh: normal`. controller/appcontroller.go
+ *   `needRefreshAppStatus`: a requested refresh compares with CompareWithLatestForceResolve, i.e. resolves the
+ *   branch again; `persistAppStatus` deletes the annotation in the same merge patch that writes the new status.
+ *   So once the annotation is gone and status.sync.comparedTo equals the spec, status.sync.revision is the
+ *   commit the branch pointed to after the request: the target.
+ * - controller/state.go `CompareAppState` writes comparedTo, revision, sync status and (with health) the whole
+ *   status from one comparison, so comparedTo equal to the spec means the rest is about it too.
+ * - controller/appcontroller.go `processRequestedAppOperation` (~1538): a failed sync with retries left is put
+ *   back to phase Running ("Retrying attempt #N"); Failed or Error is final, retries are exhausted.
  */
-import type * as pulumi from "@pulumi/pulumi";
-
-export const WAIT_FOR_ANNOTATION = "pulumi.com/waitFor";
-export const TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds";
+import { atlasVerdict, type AtlasObject, type AtlasVerdict } from "./atlas-status";
 
 /**
  * How long deleting the Application may take. The provider's default is ten minutes; with the cascade
@@ -50,15 +27,31 @@ export const TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds";
 export const APPLICATION_DELETE_TIMEOUT = "20m";
 
 /**
- * "commit": a full 40-character lowercase SHA. Argo CD uses it as is (util/git/client.go `lsRemote` returns a
- * 40-hex revision without asking the remote) and status.sync.revision holds the same SHA, so the wait can
- * name the commit. Upper-case hex would come back lowercased from `git rev-parse`, so it is left to "ref".
- *
- * "ref": anything else, i.e. a branch, a tag, HEAD, a semver range over tags, or a short SHA. Argo CD
- * resolves these to a commit at each refresh; a tag cannot be told from a branch by its name. A short SHA is
- * resolved as a branch or tag of that name first and only then as a commit, and status.sync.revision then
- * holds the full SHA, which a whole-string comparison cannot match; it is checked like a tag (comparedTo),
- * which proves the same thing as long as no branch or tag carries that name.
+ * Seconds between two reads of the Application and its Atlas objects. Polling rather than a watch: two GETs and
+ * a few more per Atlas object every 2 s is nothing for the API server, it needs no reconnect or resourceVersion
+ * handling, and it bounds the time from a final failure to `pulumi up` failing by one interval, well within the
+ * 30 s the issue asks for.
+ */
+export const POLL_INTERVAL_SECONDS = 2;
+
+/**
+ * Seconds a failure that may pass (the database not reachable yet, the dev database starting, a resource
+ * Degraded, Argo CD unable to compare) may last, without a break, before the wait gives up on it. Five minutes
+ * covers a database pod that restarts or pulls its image, and the operator's first backoff steps; a failure
+ * still there after that needs a person, and `waitTimeout` (20 minutes by default) would only delay the news.
+ */
+export const TRANSIENT_GRACE_SECONDS = 300;
+
+/** The annotation that asks Argo CD for a refresh; its controller removes it with the status it writes. */
+export const REFRESH_ANNOTATION = "argocd.argoproj.io/refresh";
+
+/** The API group of AtlasSchema and AtlasMigration. */
+export const ATLAS_GROUP = "db.atlasgo.io";
+
+/**
+ * "commit": a full 40-character lowercase SHA: Argo CD uses it as is (util/git/client.go `lsRemote` returns a
+ * 40-hex revision without asking the remote) and status.sync.revision holds the same SHA. "ref": anything
+ * else, resolved by Argo CD at each refresh (a short or upper-case SHA comes back as the full lowercase one).
  */
 export type RevisionKind = "commit" | "ref";
 
@@ -68,99 +61,262 @@ export function revisionKind(targetRevision: string): RevisionKind {
   return FULL_SHA.test(targetRevision) ? "commit" : "ref";
 }
 
-export interface SyncWaitSource {
-  readonly repoURL: string;
-  readonly path: string;
-  readonly targetRevision: string;
-  /**
-   * Where the Application deploys to. Defaults to not checked; give it, so that an update that moves the
-   * Application to another namespace also waits for a comparison against the new one.
-   */
-  readonly destination?: { readonly server: string; readonly namespace: string };
-}
-
-export interface SyncWaitArgs extends SyncWaitSource {
-  /** Seconds the provider waits before it fails the create or update. */
-  readonly timeoutSeconds: number;
-}
-
-/**
- * The last condition: no sync is left running or failed for the compared revision. Written as an RFC 9535
- * filter over the Application's top-level members, of which only `status` has `sync.status`, so it selects
- * that one node. It holds when there is no operation yet, when the last one Succeeded, or when the last one
- * Failed or Errored while syncing another commit than the one now compared. Why not simply "phase is
- * Succeeded": when the new revision renders the same manifests, Argo CD reports it Synced and starts no sync
- * (`autoSync` acts on OutOfSync only), so operationState still describes the previous revision's sync, which
- * may have failed. Why not simply "not Running": a PostSync hook that fails leaves the app Synced and Healthy
- * with phase Failed. Uses no `!=`, no single "=", no "}" (see the provider's `Parse`).
- */
-export const OPERATION_SETTLED =
-  "jsonpath={$[?@.sync.status && (!@.operationState || @.operationState.phase == 'Succeeded' || " +
-  "((@.operationState.phase == 'Failed' || @.operationState.phase == 'Error') && " +
-  "!(@.operationState.syncResult.revision == @.sync.revision)))]}";
-
-/** Why the provider could not compare a status field with this value, or undefined when it can. */
-export function unwaitableReason(value: string): string | undefined {
-  if (value === "") return "is empty, and pulumi.com/waitFor cannot wait for an empty value";
-  if (value.includes("=")) return "contains '=', which pulumi.com/waitFor cannot compare (it splits on '=')";
-  return undefined;
-}
-
-/**
- * The conditions, in the order the provider checks them: it reports the first one not met, so a stale status
- * shows as "Waiting for {.status.sync.comparedTo.source.targetRevision}=v2 (found "v1")" rather than as a
- * health problem. Throws when a value cannot be compared (see `unwaitableReason`).
- */
-export function syncWaitConditions(s: SyncWaitSource): string[] {
-  const compared: [string, string][] = [
-    ["source.repoURL", s.repoURL],
-    ["source.path", s.path],
-    ["source.targetRevision", s.targetRevision],
-    ...(s.destination
-      ? ([
-          ["destination.server", s.destination.server],
-          ["destination.namespace", s.destination.namespace],
-        ] as [string, string][])
-      : []),
-  ];
-  const problems = compared.flatMap(([field, value]) => {
-    const why = unwaitableReason(value);
-    return why === undefined ? [] : [`The Application's ${field} '${value}' ${why}`];
-  });
-  if (problems.length > 0) {
-    throw new Error(`${problems.join("; ")}. Change the value, or turn the wait off for this application.`);
-  }
-  return [
-    // Argo CD has compared exactly this source and destination: sync and health below are about it.
-    ...compared.map(([field, value]) => `jsonpath={.status.sync.comparedTo.${field}}=${value}`),
-    // For a pinned commit, also name the commit the manifests came from.
-    ...(revisionKind(s.targetRevision) === "commit"
-      ? [`jsonpath={.status.sync.revision}=${s.targetRevision}`]
-      : []),
-    "jsonpath={.status.sync.status}=Synced",
-    "jsonpath={.status.health.status}=Healthy",
-    OPERATION_SETTLED,
-  ];
-}
-
-/** The Application's annotations that make `pulumi up` wait for it. */
-export function syncWaitAnnotations(args: SyncWaitArgs): Record<string, string> {
-  if (!Number.isInteger(args.timeoutSeconds) || args.timeoutSeconds <= 0) {
-    // The provider reads the annotation with strconv.Atoi and falls back to ten minutes on anything else.
-    throw new Error(`The wait timeout '${args.timeoutSeconds}' must be a whole number of seconds above 0.`);
-  }
-  return {
-    [WAIT_FOR_ANNOTATION]: JSON.stringify(syncWaitConditions(args)),
-    [TIMEOUT_ANNOTATION]: String(args.timeoutSeconds),
+/** The parts of an Argo CD Application (argoproj.io/v1alpha1) the wait reads. */
+export interface ArgoApplication {
+  readonly metadata?: { readonly annotations?: Readonly<Record<string, string>> };
+  /** A sync requested but not started yet. */
+  readonly operation?: unknown;
+  readonly status?: {
+    readonly sync?: {
+      readonly status?: string;
+      readonly revision?: string;
+      readonly comparedTo?: {
+        readonly source?: {
+          readonly repoURL?: string;
+          readonly path?: string;
+          readonly targetRevision?: string;
+        };
+        readonly destination?: { readonly server?: string; readonly namespace?: string };
+      };
+    };
+    readonly health?: { readonly status?: string; readonly message?: string };
+    readonly operationState?: {
+      readonly phase?: string;
+      readonly message?: string;
+      readonly operation?: { readonly sync?: { readonly revision?: string } };
+      readonly syncResult?: { readonly revision?: string };
+    };
+    readonly resources?: readonly ArgoResource[];
+    readonly conditions?: readonly { readonly type: string; readonly message?: string }[];
   };
 }
 
+/** One entry of status.resources. */
+export interface ArgoResource {
+  readonly group?: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly status?: string;
+  readonly health?: { readonly status?: string; readonly message?: string };
+}
+
+/** What one wait is for: the Application, the source and destination this update set, and its bounds. */
+export interface WaitTarget {
+  /** The Application's namespace (Argo CD's) and name. */
+  readonly namespace: string;
+  readonly name: string;
+  readonly source: { readonly repoURL: string; readonly path: string; readonly targetRevision: string };
+  readonly destination: { readonly server: string; readonly namespace: string };
+  readonly timeoutSeconds: number;
+  /** The stack, for the command that raises the timeout. */
+  readonly stack: string;
+  /** The config key of the timeout: `waitTimeout`, or `applications[1].waitTimeout` for an item. */
+  readonly timeoutKey: string;
+}
+
+/** The Atlas objects the Application deployed, keyed by atlasKey. Absent: not found. */
+export type AtlasObjects = ReadonlyMap<string, AtlasObject | undefined>;
+
+export const atlasKey = (r: { kind: string; namespace?: string; name: string }) =>
+  `${r.kind} ${r.namespace ?? ""}/${r.name}`;
+
+/** The Atlas objects among the Application's resources. */
+export function atlasResources(app: ArgoApplication): ArgoResource[] {
+  return (app.status?.resources ?? []).filter(
+    (r) => r.group === ATLAS_GROUP && (r.kind === "AtlasSchema" || r.kind === "AtlasMigration"),
+  );
+}
+
+export type Assessment =
+  | { readonly kind: "done"; readonly summary: string }
+  /** Nothing wrong yet: keep going within waitTimeout. */
+  | { readonly kind: "waiting"; readonly summary: string; readonly detail: string[] }
+  /** Wrong, but it may pass: keep going within the grace period. */
+  | { readonly kind: "transient"; readonly summary: string; readonly detail: string[] }
+  /** Final: fail now. */
+  | { readonly kind: "failed"; readonly summary: string; readonly detail: string[]; readonly fix: string };
+
+const short = (revision: string | undefined) => (revision ? revision.slice(0, 12) : "?");
+
+/** Operator and Argo CD messages may quote a connection URL: its password is cut out; long text is cut short. */
+export function clean(text: string | undefined): string {
+  const redacted = (text ?? "").replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*):[^@\s/]*@/gi, "$1:***@").trim();
+  return redacted.length > 1500 ? `${redacted.slice(0, 1500)}…` : redacted;
+}
+
+/** Whether Argo CD compared exactly the source and destination this update set. */
+export function comparedMatches(app: ArgoApplication, t: WaitTarget): boolean {
+  const compared = app.status?.sync?.comparedTo;
+  return (
+    compared?.source?.repoURL === t.source.repoURL &&
+    (compared.source.path ?? "") === t.source.path &&
+    compared.source.targetRevision === t.source.targetRevision &&
+    compared.destination?.server === t.destination.server &&
+    compared.destination.namespace === t.destination.namespace
+  );
+}
+
 /**
- * The Application's customTimeouts: create and update as long as the annotation says (customTimeouts win over
- * it, so both must agree), delete as APPLICATION_DELETE_TIMEOUT. A delete runs with the timeout stored in the
- * state (pulumi/pulumi pkg/resource/deploy/step.go: DeleteStep.Apply passes s.old.CustomTimeouts.Delete), so
- * a new delete timeout counts only once a `pulumi up` has recorded it.
+ * The commit Argo CD resolved the target revision to after the refresh this wait asked for, or why it is not
+ * known yet. For a full SHA, the SHA.
  */
-export function applicationCustomTimeouts(timeoutSeconds: number): pulumi.CustomTimeouts {
-  return { create: `${timeoutSeconds}s`, update: `${timeoutSeconds}s`, delete: APPLICATION_DELETE_TIMEOUT };
+export function resolvedRevision(
+  app: ArgoApplication,
+  t: WaitTarget,
+): { revision: string } | { revision?: undefined; why: string } {
+  if (revisionKind(t.source.targetRevision) === "commit") return { revision: t.source.targetRevision };
+  if (app.metadata?.annotations?.[REFRESH_ANNOTATION] !== undefined) {
+    return { why: `Argo CD has not refreshed it yet (to resolve ${t.source.targetRevision})` };
+  }
+  if (!comparedMatches(app, t)) return { why: `Argo CD has not compared ${t.source.targetRevision} yet` };
+  const revision = app.status?.sync?.revision;
+  if (!revision) return { why: `Argo CD has not resolved ${t.source.targetRevision} yet` };
+  return { revision };
+}
+
+const operationRevisions = (app: ArgoApplication) => {
+  const op = app.status?.operationState;
+  return [op?.operation?.sync?.revision, op?.syncResult?.revision].filter((r): r is string => !!r);
+};
+
+/**
+ * No sync is left to run: none yet, the last one Succeeded, or it Failed or Errored while syncing another commit
+ * than the target. Why not simply "Succeeded": when the new commit renders the same manifests Argo CD reports it
+ * Synced and starts no sync (`autoSync` acts on OutOfSync only), so operationState still describes the previous
+ * commit's sync, which may have failed. Why not simply "not Running": a PostSync hook that fails leaves the app
+ * Synced and Healthy with phase Failed.
+ */
+export function operationSettled(app: ArgoApplication, revision: string): boolean {
+  if (app.operation !== undefined && app.operation !== null) return false;
+  const phase = app.status?.operationState?.phase;
+  if (phase === undefined || phase === "Succeeded") return true;
+  return (phase === "Failed" || phase === "Error") && !operationRevisions(app).includes(revision);
+}
+
+/** Argo CD's conditions that are errors (ApplicationCondition.IsError: the type ends in "Error"). */
+export function errorConditions(app: ArgoApplication): string[] {
+  return (app.status?.conditions ?? [])
+    .filter((c) => c.type.endsWith("Error"))
+    .map((c) => `${c.type}: ${clean(c.message)}`);
+}
+
+const objectName = (r: { kind: string; namespace?: string; name: string }) =>
+  `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
+
+/** Argo CD's view in a few lines: health, sync, the last sync, errors, and each resource not Healthy. */
+export function argoDetail(app: ArgoApplication): string[] {
+  const st = app.status;
+  const health = st?.health;
+  const op = st?.operationState;
+  const lines = [
+    `Argo CD: health ${health?.status ?? "unknown"}${health?.message ? ` (${clean(health.message)})` : ""}, ` +
+      `sync ${st?.sync?.status ?? "unknown"} at ${short(st?.sync?.revision)}`,
+  ];
+  if (op?.phase) {
+    const revision = operationRevisions(app)[0];
+    lines.push(`last sync (of ${short(revision)}): ${op.phase}${op.message ? `: ${clean(op.message)}` : ""}`);
+  }
+  lines.push(...errorConditions(app));
+  for (const r of st?.resources ?? []) {
+    const h = r.health?.status;
+    if (h && h !== "Healthy") {
+      lines.push(`${objectName(r)}: ${h}${r.health?.message ? `: ${clean(r.health.message)}` : ""}`);
+    }
+  }
+  return lines;
+}
+
+const verdictLine = (r: ArgoResource, v: AtlasVerdict) =>
+  `${objectName(r)}: ${v.reason}${v.message ? `: ${clean(v.message)}` : ""}`;
+
+/** Judges one snapshot of the Application (and its Atlas objects) against the commit it should run. */
+export function assess(
+  app: ArgoApplication,
+  atlas: AtlasObjects,
+  t: WaitTarget,
+  revision: string | undefined,
+): Assessment {
+  const st = app.status;
+  const errors = errorConditions(app);
+  const notYet = (why: string): Assessment =>
+    errors.length > 0
+      ? { kind: "transient", summary: `${why}; ${errors[0]}`, detail: argoDetail(app) }
+      : { kind: "waiting", summary: why, detail: argoDetail(app) };
+  if (revision === undefined) {
+    const resolved = resolvedRevision(app, t);
+    return notYet("why" in resolved ? resolved.why : `resolving ${t.source.targetRevision}`);
+  }
+  if (!comparedMatches(app, t)) return notYet(`Argo CD has not compared ${t.source.targetRevision} yet`);
+  if (st?.sync?.revision !== revision) {
+    return notYet(`Argo CD compared ${short(st?.sync?.revision)}, not ${short(revision)}`);
+  }
+
+  const op = st.operationState;
+  if ((op?.phase === "Failed" || op?.phase === "Error") && operationRevisions(app).includes(revision)) {
+    return {
+      kind: "failed",
+      summary: `Argo CD's sync of ${short(revision)} ended ${op.phase}${op.message ? `: ${clean(op.message)}` : ""}`,
+      detail: argoDetail(app),
+      fix:
+        `Argo CD has stopped retrying. See what it says with: kubectl -n ${t.namespace} get application ${t.name} ` +
+        `-o yaml (status.operationState, status.resources, status.conditions); fix the manifests in ` +
+        `${t.source.repoURL} ${t.source.path} and push.`,
+    };
+  }
+
+  // The Atlas objects' status counts only once Argo CD has applied this commit's version of them (the resource is
+  // Synced); before that the object still describes the previous commit, whose failure may be what was fixed.
+  const verdicts = atlasResources(app).map((r): [ArgoResource, AtlasVerdict] => {
+    const o = atlas.get(atlasKey(r));
+    if (r.status !== "Synced") {
+      return [r, { kind: "progress", reason: "NotApplied", message: "Argo CD has not applied it yet" }];
+    }
+    if (o === undefined) return [r, { kind: "progress", reason: "NotFound", message: "not created yet" }];
+    return [r, atlasVerdict(o)];
+  });
+  const final = verdicts.find(([, v]) => v.kind === "final");
+  if (final) {
+    const [r, v] = final;
+    const gaveUp = v.kind === "final" && v.gaveUp ? " The operator has stopped retrying." : "";
+    return {
+      kind: "failed",
+      summary: verdictLine(r, v),
+      detail: [verdictLine(r, v), ...argoDetail(app)],
+      fix:
+        `${gaveUp ? `${gaveUp.trim()} ` : ""}Fix the schema in ${t.source.repoURL} ${t.source.path} and push` +
+        (revisionKind(t.source.targetRevision) === "commit"
+          ? `, then set targetRevision to the new commit; \`pulumi up\` waits for it.`
+          : `; \`pulumi up\` waits for the new commit.`),
+    };
+  }
+
+  const health = st.health?.status ?? "Unknown";
+  const sync = st.sync.status ?? "Unknown";
+  if (sync === "Synced" && health === "Healthy" && operationSettled(app, revision)) {
+    return { kind: "done", summary: `Synced and Healthy at ${short(revision)}` };
+  }
+
+  const notable = verdicts.filter(([, v]) => v.kind !== "ready");
+  const summary = [
+    `${health}${sync === "Synced" ? "" : `, ${sync}`}` +
+      (op?.phase === "Running" || app.operation ? ", syncing" : ""),
+    ...notable.map(([r, v]) => `${objectName(r)}: ${v.reason}`),
+    ...errors,
+  ].join(" — ");
+  const detail = [...notable.map(([r, v]) => verdictLine(r, v)), ...argoDetail(app)];
+  const troubled =
+    verdicts.some(([, v]) => v.kind === "transient") || health === "Degraded" || errors.length > 0;
+  return { kind: troubled ? "transient" : "waiting", summary, detail };
+}
+
+/** Whether a snapshot waits for a person (a plan to approve, or a resource suspended). */
+export function waitsForApproval(app: ArgoApplication, atlas: AtlasObjects): boolean {
+  return (
+    app.status?.health?.status === "Suspended" ||
+    atlasResources(app).some((r) => {
+      const o = atlas.get(atlasKey(r));
+      return o !== undefined && atlasVerdict(o).kind === "approval";
+    })
+  );
 }

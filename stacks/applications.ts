@@ -4,7 +4,6 @@
  * so the platform has one code path.
  */
 import { ConfigKey, ENGINE_DEFAULTS, ITEM_KEY_NAMES, ITEM_KEY_SPECS, ItemKey, PROJECT } from "./defaults";
-import { unwaitableReason } from "../components/sync-wait";
 import * as check from "./validate";
 import type { AppConfig, DatabaseEngine } from "./types";
 
@@ -218,19 +217,6 @@ function parseApp(
     },
     keepsV01Urns: single,
   };
-  if (config.wait.enabled) {
-    // pulumi.com/waitFor compares these as strings after splitting on '=' (components/sync-wait.ts).
-    for (const key of ["repoURL", "targetRevision", "path"] as const) {
-      const value = key === "path" ? config.source.path : config.source[key];
-      const why = unwaitableReason(value);
-      if (why !== undefined) {
-        problems.fail(
-          { ...fieldOf(key), value },
-          `expected a value pulumi up can wait for: it ${why}; or turn the wait off with waitForSync false`,
-        );
-      }
-    }
-  }
   return { config, nameField, namespaceField, derived };
 }
 

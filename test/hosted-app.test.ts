@@ -1,10 +1,20 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { find, isSecret, MOCK_PASSWORD, optionsRecorder, registered, TYPES } from "./support/mocks";
+import {
+  find,
+  isSecret,
+  MOCK_PASSWORD,
+  optionsRecorder,
+  registered,
+  resolve,
+  TYPES,
+  useMocks,
+} from "./support/mocks";
 import { parseStackConfig } from "../stacks/config";
 import { applicationManifest, appProjectManifest } from "../components/application";
 import { HostedApp } from "../components/hosted-app";
-import { syncWaitAnnotations } from "../components/sync-wait";
+import type { ApplicationWaiter } from "../components/application-wait";
+import type { WaitTarget } from "../components/sync-wait";
 
 const REPO = "https://github.com/org/manifests";
 
@@ -12,6 +22,18 @@ const REPO = "https://github.com/org/manifests";
 function appsOf(items: unknown[], stackKeys: Record<string, string> = {}) {
   return parseStackConfig({ repoURL: REPO, ...stackKeys, applications: JSON.stringify(items) }, "test")
     .applications;
+}
+
+/** A waiter that records what it was asked to wait for, and when. */
+function recordingWaiter() {
+  const targets: WaitTarget[] = [];
+  const waiter: ApplicationWaiter = { wait: async (target) => void targets.push(target) };
+  return { waiter, targets };
+}
+
+/** Lets every registration and apply started so far run. */
+async function settle() {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 }
 
 /** A stand-in for Argo CD and the operator, to see what waits for them. */
@@ -30,6 +52,7 @@ describe("HostedApp", () => {
       { targetRevision: "v1.4.0", waitTimeout: "900" },
     );
     const platform = new Platform("hosted-platform");
+    const waits = recordingWaiter();
     let hosted: HostedApp;
     before(() => {
       hosted = new HostedApp(
@@ -39,6 +62,7 @@ describe("HostedApp", () => {
           argocdNamespace: "argocd",
           repoCredentials: { kind: "https", username: "bot", token: pulumi.secret("ghp_x") },
           platform: [platform],
+          waiter: waits.waiter,
           protect: true,
         },
         { transformations: [recorder.transformation] },
@@ -85,23 +109,26 @@ describe("HostedApp", () => {
       assert.deepStrictEqual(application.inputs.spec, applicationManifest(settings).spec);
     });
 
-    it("makes pulumi up wait for the asked-for source, for as long as the config says", async () => {
-      const application = await find(TYPES.application, "ledger-application");
-      assert.deepStrictEqual(
-        application.inputs.metadata.annotations,
-        syncWaitAnnotations({
-          repoURL: REPO,
-          path: "ledger/dev",
-          targetRevision: "v1.4.0",
-          destination: { server: "https://kubernetes.default.svc", namespace: "ledger" },
-          timeoutSeconds: 900,
-        }),
-      );
-      assert.deepStrictEqual(recorder.options.get("ledger-application")?.customTimeouts, {
-        create: "900s",
-        update: "900s",
-        delete: "20m",
+    it("makes pulumi up wait, once the Application exists, for its source, for as long as the config says", async () => {
+      await resolve(hosted.applicationName);
+      await settle();
+      assert.strictEqual(waits.targets.length, 1);
+      const { stack, ...target } = waits.targets[0];
+      assert.strictEqual(typeof stack, "string");
+      assert.deepStrictEqual(target, {
+        namespace: "argocd",
+        name: "ledger",
+        source: { repoURL: REPO, targetRevision: "v1.4.0", path: "ledger/dev" },
+        destination: { server: "https://kubernetes.default.svc", namespace: "ledger" },
+        timeoutSeconds: 900,
+        timeoutKey: "waitTimeout",
       });
+    });
+
+    it("leaves the Application without wait annotations, with only the delete timeout", async () => {
+      const application = await find(TYPES.application, "ledger-application");
+      assert.strictEqual(application.inputs.metadata.annotations, undefined);
+      assert.deepStrictEqual(recorder.options.get("ledger-application")?.customTimeouts, { delete: "20m" });
     });
 
     it("creates a repository Secret for its project in Argo CD's namespace, its data secret", async () => {
@@ -148,15 +175,20 @@ describe("HostedApp", () => {
   describe("an application synced by hand, from a public repository", () => {
     const recorder = optionsRecorder();
     const [app] = appsOf([{ name: "handsync" }], { syncAutomated: "false" });
+    const waits = recordingWaiter();
+    let hosted: HostedApp;
     before(() => {
-      new HostedApp(
+      hosted = new HostedApp(
         "handsync",
-        { app, argocdNamespace: "argocd" },
+        { app, argocdNamespace: "argocd", waiter: waits.waiter },
         { transformations: [recorder.transformation] },
       );
     });
 
     it("waits for nothing, since Argo CD will not sync until a person does", async () => {
+      await resolve(hosted.applicationName);
+      await settle();
+      assert.deepStrictEqual(waits.targets, []);
       const application = await find(TYPES.application, "handsync-application");
       assert.strictEqual(application.inputs.metadata.annotations, undefined);
       assert.deepStrictEqual(recorder.options.get("handsync-application")?.customTimeouts, { delete: "20m" });
@@ -166,6 +198,25 @@ describe("HostedApp", () => {
       const names = (await registered()).map((r) => r.name);
       assert.ok(names.includes("handsync-application"));
       assert.ok(!names.includes("handsync-repository"));
+    });
+  });
+  describe("in a preview", () => {
+    const [app] = appsOf([{ name: "previewed" }]);
+    const waits = recordingWaiter();
+    let hosted: HostedApp;
+    before(() => {
+      useMocks("test", {}, [], true);
+      try {
+        hosted = new HostedApp("previewed", { app, argocdNamespace: "argocd", waiter: waits.waiter });
+      } finally {
+        useMocks();
+      }
+    });
+
+    it("waits for nothing and reads nothing from the cluster", async () => {
+      await resolve(hosted.applicationName);
+      await settle();
+      assert.deepStrictEqual(waits.targets, []);
     });
   });
 });

@@ -11,6 +11,7 @@ import { configSet, StackConfig } from "./support/pulumi-cli";
 import { stackRun, StackRun } from "./support/stack-files";
 import { parseStackConfig } from "../stacks/config";
 import { AtlasGitOps } from "../components/platform";
+import type { WaitTarget } from "../components/sync-wait";
 
 const PROJECT = "atlas-gitops";
 
@@ -19,14 +20,22 @@ async function evaluate(stack: string, run: StackRun = stackRun(stack)) {
   useMocks(stack);
   const model = new EngineModel(stack, PROJECT);
   const config = parseStackConfig(run.config, stack, new Set(run.secretKeys));
-  const platform = new AtlasGitOps(PROJECT, config, { transformations: [model.transformation] });
+  // What `pulumi up` would wait for, in the order the waits start.
+  const waits: WaitTarget[] = [];
+  const waiter = { wait: async (t: WaitTarget) => void waits.push(t) };
+  const platform = new AtlasGitOps(
+    PROJECT,
+    { ...config, waiter },
+    { transformations: [model.transformation] },
+  );
   await resolve(platform.urn);
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
   const custom = model.nodes.filter((n) => n.custom);
   const one = (type: string, name: string) => model.node(type, name);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const inputs = async (n: Node) => (await resolve(pulumi.output(n.props))) as unknown as Record<string, any>;
-  return { platform, model, custom, one, inputs };
+  const waitFor = (name: string) => waits.find((t) => t.name === name);
+  return { platform, model, custom, one, inputs, waitFor };
 }
 type Run = Awaited<ReturnType<typeof evaluate>>;
 
@@ -157,20 +166,17 @@ describe("AtlasGitOps, evaluated from the committed stack files", () => {
       assert.match(await revision(prod), /^[0-9a-f]{40}$/);
     });
 
-    it("waits in prod for the pinned commit itself, and in dev for the branch Argo CD compared", async () => {
-      const conditions = async (run: Run) =>
-        JSON.parse(
-          (await run.inputs(run.one(TYPES.application, "myapp-application"))).metadata.annotations[
-            "pulumi.com/waitFor"
-          ],
-        ) as string[];
+    it("waits in prod for the pinned commit itself, and in dev for the branch, under the stack's waitTimeout", async () => {
       const prodRevision = (await prod.inputs(prod.one(TYPES.application, "myapp-application"))).spec.source
         .targetRevision;
-      assert.ok((await conditions(prod)).includes(`jsonpath={.status.sync.revision}=${prodRevision}`));
-      assert.ok(!(await conditions(dev)).some((c) => c.startsWith("jsonpath={.status.sync.revision}")));
-      assert.ok(
-        (await conditions(dev)).includes("jsonpath={.status.sync.comparedTo.source.targetRevision}=master"),
-      );
+      assert.strictEqual(prod.waitFor("myapp")?.source.targetRevision, prodRevision);
+      assert.strictEqual(dev.waitFor("myapp")?.source.targetRevision, "master");
+      assert.strictEqual(dev.waitFor("myapp")?.timeoutKey, "waitTimeout");
+      for (const run of [dev, prod]) {
+        const annotations = (await run.inputs(run.one(TYPES.application, "myapp-application"))).metadata
+          .annotations as Record<string, string> | undefined;
+        assert.ok(!Object.keys(annotations ?? {}).some((k) => k.startsWith("pulumi.com/")));
+      }
     });
 
     it("cascades Application deletion in dev only, so deleting prod's Application keeps its database", async () => {
@@ -411,8 +417,12 @@ describe("AtlasGitOps, with every operations switch on", () => {
         k.startsWith("notifications.argoproj.io/"),
       );
       assert.strictEqual(subscriptions.length, 4, `${app}: ${subscriptions.join(", ")}`);
-      assert.ok("pulumi.com/waitFor" in annotations, `${app} keeps its wait`);
     }
+  });
+
+  it("waits for every Application, naming each item's own waitTimeout key", () => {
+    assert.strictEqual(run.waitFor("shop")?.timeoutKey, "applications[0].waitTimeout");
+    assert.strictEqual(run.waitFor("billing")?.timeoutKey, "applications[1].waitTimeout");
   });
 
   it("keeps the webhook URL and the git webhook secret out of the Helm values, in Secrets of their own", async () => {

@@ -641,7 +641,8 @@ describe("policy pack", () => {
         protect: opts.get(key(r.type, r.name))?.protect === true,
       }));
       // index.ts's exports become the root stack resource's outputs.
-      useMocks(stack, run.config, run.secretKeys);
+      // A preview: index.ts then builds no client for a cluster.
+      useMocks(stack, run.config, run.secretKeys, true);
       const entry = require.resolve("../index");
       delete require.cache[entry];
       const exports = require(entry) as Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-require-imports
@@ -834,7 +835,7 @@ describe("policy pack", () => {
     });
 
     it("lists as stack outputs only exports of index.ts that are secret", async () => {
-      useMocks("dev", stackRun("dev").config);
+      useMocks("dev", stackRun("dev").config, [], true);
       const entry = require.resolve("../index");
       delete require.cache[entry];
       const exports = require(entry) as Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-require-imports

@@ -1,689 +1,298 @@
 /**
- * The wait `pulumi up` does for an Argo CD Application: the annotations exactly, then the model of
- * pulumi-kubernetes' await logic (test/support/await-model.ts) run over Application objects shaped like the
- * ones Argo CD v3.4.4 writes, through the moments an update goes through (controller/appcontroller.go
- * `processAppRefreshQueueItem` and `processRequestedAppOperation`): before the refresh, refreshed and
- * OutOfSync, syncing, synced, and failed.
+ * How the wait judges one snapshot of an Application, over Applications shaped as Argo CD v3.4.4 writes them
+ * (test/support/wait-fixtures.ts): every operation phase (gitops-engine pkg/sync/common/types.go), every health
+ * status (gitops-engine pkg/health), every sync status, a stale comparison, a refresh not yet done, and a retry
+ * pending or exhausted (controller/appcontroller.go processRequestedAppOperation).
  */
 import { strict as assert } from "assert";
-import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
-import type { IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
+import type { AtlasObject } from "../components/atlas-status";
 import {
-  APPLICATION_DELETE_TIMEOUT,
-  applicationCustomTimeouts,
-  OPERATION_SETTLED,
+  assess,
+  atlasKey,
+  clean,
+  POLL_INTERVAL_SECONDS,
+  resolvedRevision,
   revisionKind,
-  syncWaitAnnotations,
-  syncWaitConditions,
-  unwaitableReason,
-  type SyncWaitSource,
+  TRANSIENT_GRACE_SECONDS,
+  waitsForApproval,
+  type ArgoApplication,
+  type WaitTarget,
 } from "../components/sync-wait";
 import {
-  awaitEvents,
-  checkAll,
-  parseJsonPath,
-  parseWaitFor,
-  readyCondition,
-  selectNodes,
-  timeoutSeconds,
-  waitForEntries,
-  WaitForError,
-  type JsonObject,
-} from "./support/await-model";
-import { readSchema, schemaErrors } from "./support/manifests";
+  application,
+  atlasObject,
+  NS,
+  PATH,
+  REPO,
+  SHA_A,
+  SHA_B,
+  target,
+  type AppState,
+  type AtlasState,
+} from "./support/wait-fixtures";
 
-/**
- * Argo CD v3.4.4's Application schema, generated from its CRD (examples/manifests/schemas/), strict. It checks spec
- * and status against the version this program installs; @kubernetes-models 2.7.2 (an older CRD) stays for
- * ObjectMeta, which the CRD schema leaves as `type: object`.
- */
-const APPLICATION_V344 = readSchema("argoproj.io/v1alpha1", "Application");
+const schemaKey = atlasKey({ kind: "AtlasSchema", namespace: NS, name: "shop" });
+const atlas = (s: AtlasState = { reason: "Applied" }) =>
+  new Map<string, AtlasObject>([[schemaKey, atlasObject(s)]]);
 
-const REPO = "https://github.com/org/manifests";
-const PATH = "overlays/prod";
-const SERVER = "https://kubernetes.default.svc";
-const NS = "shop";
-const SHA_A = "3f2a9c0d5b7e41f6a8c2d9e0b1f4a7c3d6e8f0a2";
-const SHA_B = "9b1e7d4c2a0f6e8d3c5b7a9f1e2d4c6b8a0f3e5d";
-const SHA_C = "c0ffee00d5b7e41f6a8c2d9e0b1f4a7c3d6e8f0a";
+/** Judges an Application whose branch `main` resolved to SHA_B. */
+const judge = (s: AppState, a = atlas(), t: WaitTarget = target(), revision: string | undefined = SHA_B) =>
+  assess(application(s), a, t, revision);
 
-type SyncCode = "Synced" | "OutOfSync" | "Unknown";
-type HealthCode = "Healthy" | "Progressing" | "Degraded" | "Suspended" | "Missing" | "Unknown";
-type Phase = "Running" | "Terminating" | "Failed" | "Error" | "Succeeded";
-
-/** One comparison as persistAppStatus writes it, and the last operation, if any. */
-interface Observed {
-  /** What status.sync.comparedTo.source.targetRevision says (the spec source of the last comparison). */
-  compared: string;
-  comparedNamespace?: string;
-  /** status.sync.revision: the commit the compared manifests came from. */
-  revision: string;
-  sync: SyncCode;
-  health: HealthCode;
-  /** Health of the AtlasSchema, persisted per resource (controller.resource.health.persist: true). */
-  schemaHealth?: { status: HealthCode; message: string };
-  operation?: {
-    /** The commit the operation synced (syncResult.revision) and asked for (operation.sync.revision). */
-    revision: string;
-    phase: Phase;
-    message: string;
-    retryCount?: number;
-    /** A retry is pending: Running with finishedAt set. */
-    finished?: boolean;
-    /** No syncResult (it is cleared while a retry starts). */
-    noResult?: boolean;
-  };
-}
-
-const source = (targetRevision: string) => ({ repoURL: REPO, path: PATH, targetRevision });
-
-/** An Application as Argo CD stores it: spec from this program, status from the controller. */
-function application(
-  specRevision: string,
-  observed?: Observed,
-  annotations?: Record<string, string>,
-): JsonObject {
-  const app: IApplication = {
-    apiVersion: "argoproj.io/v1alpha1",
-    kind: "Application",
-    metadata: {
-      name: "shop",
-      namespace: "argocd",
-      // No status subresource in Argo CD's CRD, so every status patch bumps the generation too.
-      generation: 7,
-      finalizers: ["resources-finalizer.argocd.argoproj.io"],
-      ...(annotations ? { annotations } : {}),
-    },
-    spec: {
-      project: "shop",
-      source: source(specRevision),
-      destination: { server: SERVER, namespace: NS },
-      syncPolicy: {
-        automated: { prune: true, selfHeal: true },
-        retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
-        syncOptions: ["CreateNamespace=true"],
-      },
-    },
-  };
-  if (observed !== undefined) {
-    const op = observed.operation;
-    app.status = {
-      sync: {
-        status: observed.sync,
-        comparedTo: {
-          source: source(observed.compared),
-          destination: { server: SERVER, namespace: observed.comparedNamespace ?? NS },
-        },
-        revision: observed.revision,
-      },
-      health: { status: observed.health, lastTransitionTime: "2026-03-02T10:00:05Z" },
-      reconciledAt: "2026-03-02T10:00:05Z",
-      sourceType: "Kustomize",
-      controllerNamespace: "argocd",
-      resourceHealthSource: observed.schemaHealth ? undefined : "appTree",
-      resources: [
-        {
-          group: "db.atlasgo.io",
-          version: "v1alpha1",
-          kind: "AtlasSchema",
-          namespace: NS,
-          name: "shop",
-          status: observed.sync,
-          syncWave: 1,
-          ...(observed.schemaHealth ? { health: observed.schemaHealth } : {}),
-        },
-      ],
-      summary: {},
-      ...(op
-        ? {
-            operationState: {
-              operation: {
-                sync: { revision: op.revision, prune: true, syncOptions: ["CreateNamespace=true"] },
-                initiatedBy: { automated: true },
-                retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
-              },
-              phase: op.phase,
-              message: op.message,
-              startedAt: "2026-03-02T10:00:06Z",
-              ...(op.phase === "Running" && !op.finished ? {} : { finishedAt: "2026-03-02T10:01:00Z" }),
-              ...(op.retryCount ? { retryCount: op.retryCount } : {}),
-              ...(op.noResult ? {} : { syncResult: { revision: op.revision, source: source(op.revision) } }),
-            },
-          }
-        : {}),
-    };
-    if (app.status.resourceHealthSource === undefined) delete app.status.resourceHealthSource;
-  }
-  // Argo CD's CRD schema, so a fixture cannot drift from what the controller can write.
-  const json = JSON.parse(JSON.stringify(app)) as JsonObject;
-  assert.deepEqual(schemaErrors(APPLICATION_V344, json), [], "the fixture fits Argo CD v3.4.4's Application");
-  new Application(app).validate();
-  return json;
-}
-
-const target = (targetRevision: string): SyncWaitSource => ({
-  repoURL: REPO,
-  path: PATH,
-  targetRevision,
-  destination: { server: SERVER, namespace: NS },
-});
-const waitFor = (targetRevision: string) =>
-  syncWaitAnnotations({ ...target(targetRevision), timeoutSeconds: 1200 });
-const passes = (targetRevision: string, obj: JsonObject) =>
-  checkAll(parseWaitFor(waitFor(targetRevision)["pulumi.com/waitFor"]), obj);
-
-const succeededAt = (revision: string) => ({
-  revision,
-  phase: "Succeeded" as const,
-  message: "successfully synced (all tasks run)",
+describe("the wait's constants", () => {
+  it("polls every 2 s and allows 300 s for a failure that may pass", () => {
+    assert.equal(POLL_INTERVAL_SECONDS, 2);
+    assert.equal(TRANSIENT_GRACE_SECONDS, 300);
+  });
 });
 
-describe("sync wait", () => {
-  describe("the Application fixtures", () => {
-    it("are checked against v3.4.4's schema, which refuses a field @kubernetes-models 2.7.2 lets through", () => {
-      const app = application(SHA_A, { compared: SHA_A, revision: SHA_A, sync: "Synced", health: "Healthy" });
-      assert.deepEqual(schemaErrors(APPLICATION_V344, app), []);
-      const typo = JSON.parse(JSON.stringify(app)) as JsonObject & { status: JsonObject };
-      typo.status.operationStat = typo.status.operationState;
-      new Application(typo as unknown as IApplication).validate();
-      assert.deepEqual(schemaErrors(APPLICATION_V344, typo), [
-        "$.status: field 'operationStat' is not allowed",
-      ]);
-    });
-  });
-
-  describe("revisionKind", () => {
-    const cases: [string, "commit" | "ref", string][] = [
-      [SHA_A, "commit", "a full lowercase SHA, which status.sync.revision repeats verbatim"],
-      [SHA_A.toUpperCase(), "ref", "upper-case hex, which comes back lowercased from git rev-parse"],
-      ["3f2a9c0", "ref", "a short SHA: status.sync.revision holds the full one"],
-      [SHA_A.slice(0, 39), "ref", "39 hex digits are a short SHA"],
-      [`${SHA_A}0`, "ref", "41 hex digits are no commit either"],
-      ["main", "ref", "a branch"],
-      ["v1.2.0", "ref", "a tag (indistinguishable from a branch by name)"],
-      ["HEAD", "ref", "the default branch"],
-      ["1.2.*", "ref", "a semver range over tags"],
-    ];
-    for (const [revision, kind, why] of cases) {
-      it(`calls ${JSON.stringify(revision)} a ${kind}: ${why}`, () => {
-        assert.equal(revisionKind(revision), kind);
-      });
+describe("revisionKind", () => {
+  it("takes only a full lowercase SHA as a commit", () => {
+    assert.equal(revisionKind(SHA_A), "commit");
+    for (const ref of ["main", "HEAD", "v1.2.0", SHA_A.slice(0, 7), SHA_A.toUpperCase(), "1.*"]) {
+      assert.equal(revisionKind(ref), "ref", ref);
     }
   });
+});
 
-  describe("syncWaitAnnotations", () => {
-    it("renders the conditions for a pinned commit, comparedTo first, as a JSON array, with the timeout", () => {
-      assert.deepEqual(syncWaitAnnotations({ ...target(SHA_B), timeoutSeconds: 1200 }), {
-        "pulumi.com/waitFor":
-          '["jsonpath={.status.sync.comparedTo.source.repoURL}=https://github.com/org/manifests",' +
-          '"jsonpath={.status.sync.comparedTo.source.path}=overlays/prod",' +
-          `"jsonpath={.status.sync.comparedTo.source.targetRevision}=${SHA_B}",` +
-          '"jsonpath={.status.sync.comparedTo.destination.server}=https://kubernetes.default.svc",' +
-          '"jsonpath={.status.sync.comparedTo.destination.namespace}=shop",' +
-          `"jsonpath={.status.sync.revision}=${SHA_B}",` +
-          '"jsonpath={.status.sync.status}=Synced",' +
-          '"jsonpath={.status.health.status}=Healthy",' +
-          "\"jsonpath={$[?@.sync.status && (!@.operationState || @.operationState.phase == 'Succeeded' || " +
-          "((@.operationState.phase == 'Failed' || @.operationState.phase == 'Error') && " +
-          '!(@.operationState.syncResult.revision == @.sync.revision)))]}"]',
-        "pulumi.com/timeoutSeconds": "1200",
-      });
-    });
-
-    it("names no commit for a branch or tag: only what Argo CD compared, sync, health and the operation", () => {
-      assert.deepEqual(syncWaitConditions({ repoURL: REPO, path: PATH, targetRevision: "v1.2.0" }), [
-        "jsonpath={.status.sync.comparedTo.source.repoURL}=https://github.com/org/manifests",
-        "jsonpath={.status.sync.comparedTo.source.path}=overlays/prod",
-        "jsonpath={.status.sync.comparedTo.source.targetRevision}=v1.2.0",
-        "jsonpath={.status.sync.status}=Synced",
-        "jsonpath={.status.health.status}=Healthy",
-        OPERATION_SETTLED,
-      ]);
-    });
-
-    it("rejects a value the provider cannot compare, naming the field and the value", () => {
-      assert.throws(
-        () => syncWaitConditions({ ...target("main"), path: "apps/env=prod" }),
-        /source\.path 'apps\/env=prod' contains '='/,
-      );
-      assert.throws(() => syncWaitConditions(target("")), /source\.targetRevision '' is empty/);
-      assert.equal(unwaitableReason("release/1.x"), undefined);
-    });
-
-    it("rejects a timeout the provider would not read (strconv.Atoi) or that ends the wait at once", () => {
-      for (const bad of [0, -5, 12.5, Number.NaN]) {
-        assert.throws(() => syncWaitAnnotations({ ...target("main"), timeoutSeconds: bad }), /whole number/);
-      }
-    });
-
-    it("gives customTimeouts that match the annotation, since customTimeouts win over it", () => {
-      const annotations = syncWaitAnnotations({ ...target("main"), timeoutSeconds: 1200 });
-      const timeouts = applicationCustomTimeouts(1200);
-      assert.deepEqual(timeouts, { create: "1200s", update: "1200s", delete: "20m" });
-      assert.equal(APPLICATION_DELETE_TIMEOUT, "20m");
-      // overrides.go TimeoutDuration: customTimeouts first, then the annotation, then ten minutes.
-      assert.equal(timeoutSeconds(900, annotations), 900);
-      assert.equal(timeoutSeconds(0, annotations), 1200);
-      assert.equal(timeoutSeconds(0, { "pulumi.com/timeoutSeconds": "20m" }), 600);
-      assert.equal(timeoutSeconds(0, {}), 600);
-    });
+describe("resolvedRevision", () => {
+  it("uses a full SHA as it is, without asking Argo CD", () => {
+    const t = target({ source: { repoURL: REPO, path: PATH, targetRevision: SHA_A } });
+    assert.deepEqual(resolvedRevision(application({ noStatus: true }), t), { revision: SHA_A });
   });
 
-  describe("the conditions are grammar the provider accepts (jsonpath.Parse, ReadyCondition)", () => {
-    const annotation = waitFor(SHA_B)["pulumi.com/waitFor"];
-    const conditions = parseWaitFor(annotation);
-
-    it("decodes as a JSON array of strings, one condition per entry", () => {
-      assert.deepEqual(waitForEntries(annotation), syncWaitConditions(target(SHA_B)));
-      assert.equal(conditions.length, 9);
-    });
-
-    it("keeps every '=' of a path inside '==' and uses no !=, <= or >=", () => {
-      for (const entry of waitForEntries(annotation)) {
-        assert.doesNotMatch(entry, /!=|<=|>=/, entry);
-        const c = parseJsonPath(entry);
-        assert.doesNotMatch(c.path.replaceAll("==", ""), /=/, entry);
-        assert.doesNotMatch(c.value, /=/, entry);
-      }
-    });
-
-    it("ends every path at its only '}', so the provider's brace match takes all of it", () => {
-      for (const c of conditions) {
-        assert.equal(c.kind, "jsonpath");
-        if (c.kind !== "jsonpath") continue;
-        assert.equal(c.path.indexOf("}"), c.path.length - 1, c.path);
-        assert.equal(c.query, `$${c.path.slice(1, -1)}`.replace(/^\$\$/, "$"));
-      }
-    });
-
-    it("selects at most one node on a full Application, so 'the first match' is never a coin toss", () => {
-      const obj = application(SHA_B, {
-        compared: SHA_B,
-        revision: SHA_B,
-        sync: "Synced",
-        health: "Healthy",
-        operation: succeededAt(SHA_B),
-      });
-      for (const c of conditions) {
-        if (c.kind !== "jsonpath") continue;
-        assert.equal(selectNodes(c, obj).length, 1, c.path);
-      }
-      const settled = parseJsonPath(OPERATION_SETTLED);
-      assert.deepEqual(selectNodes(settled, obj), [obj.status]);
-    });
+  it("does not know a branch's commit while the refresh annotation is still on the Application", () => {
+    const r = resolvedRevision(application({ refreshRequested: true, revision: SHA_A }), target());
+    assert.equal(r.revision, undefined);
   });
 
-  describe("the await model", () => {
-    const bad: [string, RegExp][] = [
-      ["jsonpath={$[?@.sync.status != 'Synced']}", /brackets/],
-      ["jsonpath={.status.sync.comparedTo.source.path}=apps/env=prod", /format should be/],
-      ["jsonpath={.status.sync.status}=", /requires a value/],
-      ["jsonpath='{.status.sync.status}'=Synced", /shell quotes/],
-      ["jsonpath=.status.sync.status", /wrapped in brackets/],
-      ["{.status.sync.status}=Synced", /prefix/],
-      ["jsonpath={.status.sync[}", /parsing/],
-      ["[]", /at least one condition/],
-      ["null", /at least one condition/],
-      ['["jsonpath={.status}", 1]', /prefix, got ""/],
+  it("does not know it while the comparison is of another source", () => {
+    assert.equal(resolvedRevision(application({ compared: "release" }), target()).revision, undefined);
+    assert.equal(resolvedRevision(application({ comparedNamespace: "old" }), target()).revision, undefined);
+  });
+
+  it("takes the commit Argo CD compared once the refresh is done and the comparison is of this source", () => {
+    assert.deepEqual(resolvedRevision(application({ revision: SHA_B }), target()), { revision: SHA_B });
+  });
+});
+
+describe("assess", () => {
+  it("is done when the commit is Synced and Healthy, with no sync running", () => {
+    assert.equal(judge({}).kind, "done");
+  });
+
+  it("waits while the refresh it asked for has not happened, though the old commit is Synced and Healthy", () => {
+    const a = assess(application({ refreshRequested: true, revision: SHA_A }), atlas(), target(), undefined);
+    assert.equal(a.kind, "waiting");
+    assert.match(a.kind === "waiting" ? a.summary : "", /has not refreshed it yet/);
+  });
+
+  it("waits while the status is about another source (stale), though Synced and Healthy", () => {
+    assert.equal(judge({ compared: "release" }).kind, "waiting");
+    assert.equal(judge({ comparedNamespace: "old" }).kind, "waiting");
+  });
+
+  it("waits while the compared commit is not the target", () => {
+    const t = target({ source: { repoURL: REPO, path: PATH, targetRevision: SHA_B } });
+    assert.equal(judge({ targetRevision: SHA_B, revision: SHA_A }, atlas(), t).kind, "waiting");
+    assert.equal(judge({ targetRevision: SHA_B, revision: SHA_B }, atlas(), t).kind, "done");
+  });
+
+  describe("every health status", () => {
+    const expected: [AppState["health"], string][] = [
+      ["Healthy", "done"],
+      ["Progressing", "waiting"],
+      ["Degraded", "transient"],
+      ["Suspended", "waiting"],
+      ["Missing", "waiting"],
+      ["Unknown", "waiting"],
     ];
-    for (const [annotation, error] of bad) {
-      it(`rejects ${annotation}`, () => {
-        assert.throws(
-          () => parseWaitFor(annotation),
-          (e: unknown) => e instanceof WaitForError && error.test(e.message),
-        );
-      });
+    for (const [health, kind] of expected) {
+      it(`${health}: ${kind}`, () => assert.equal(judge({ health }).kind, kind));
     }
 
-    it("reads '!=' after the braces as '=': the provider ignores text outside the first {...}", () => {
-      const [c] = parseWaitFor("jsonpath={.status.sync.status}!=Synced");
-      assert.deepEqual(c, {
-        kind: "jsonpath",
-        path: "{.status.sync.status}!",
-        query: "$.status.sync.status",
-        value: "Synced",
+    it("names a Degraded resource that is not an Atlas object in the detail, and waits within the grace period", () => {
+      const a = judge({
+        health: "Degraded",
+        deployment: { health: "Degraded", message: "CrashLoopBackOff" },
       });
-      const synced = application(SHA_B, {
-        compared: SHA_B,
-        revision: SHA_B,
-        sync: "Synced",
-        health: "Healthy",
-      });
-      assert.equal(checkAll([c], synced).satisfied, true);
-    });
-
-    it("accepts one string, a JSON array, '==' inside a filter and condition=Type[=Status]", () => {
-      assert.equal(parseWaitFor("jsonpath={.status.health.status}=Healthy").length, 1);
-      const [c] = parseWaitFor(
-        '["jsonpath={.status.conditions[?(@.type==\\"Ready\\")].status}=True","condition=Ready=False"]',
+      assert.equal(a.kind, "transient");
+      assert.ok(
+        a.kind === "transient" && a.detail.includes("Deployment shop/web: Degraded: CrashLoopBackOff"),
       );
-      assert.deepEqual(c, {
-        kind: "jsonpath",
-        path: '{.status.conditions[?(@.type=="Ready")].status}',
-        query: '$.status.conditions[?(@.type=="Ready")].status',
-        value: "True",
-      });
-      assert.deepEqual(parseWaitFor("condition=Ready=False")[0], {
-        kind: "condition",
-        type: "Ready",
-        status: "False",
-      });
     });
 
-    it("compares the first selected node as Go prints it, and only that node", () => {
-      const obj = application(SHA_B);
-      const check = (expr: string) => checkAll(parseWaitFor(expr), obj);
-      assert.equal(check("jsonpath={.spec.syncPolicy.retry.limit}=5").satisfied, true);
-      assert.equal(check("jsonpath={.spec.syncPolicy.automated.prune}=true").satisfied, true);
-      assert.equal(check("jsonpath={.spec.syncPolicy.syncOptions[0]}").satisfied, true);
-      assert.throws(() => check("jsonpath={.spec.syncPolicy.syncOptions[0]}=CreateNamespace=true"), /format/);
-      assert.equal(check("jsonpath={.metadata.finalizers[*]}").satisfied, true);
-      assert.equal(check("jsonpath={.status}").satisfied, false);
-      const conditions = {
-        status: {
-          conditions: [
-            { type: "Progressing", status: "True" },
-            { type: "Ready", status: "True" },
-          ],
-        },
-      };
-      assert.equal(
-        checkAll(parseWaitFor("jsonpath={.status.conditions[*].type}=Ready"), conditions).satisfied,
-        false,
-      );
-      assert.equal(
-        checkAll(parseWaitFor("jsonpath={.status.conditions[1].type}=Ready"), conditions).satisfied,
-        true,
-      );
-      const complex = check("jsonpath={.spec.source}=x");
-      assert.equal(complex.satisfied, false);
-      assert.match(complex.error ?? "", /non-primitive/);
-    });
-
-    it("waits while status.observedGeneration is behind metadata.generation, for jsonpath and condition", () => {
-      const obj = {
-        metadata: { name: "x", generation: 3 },
-        status: { observedGeneration: 2, phase: "Ready", conditions: [{ type: "Ready", status: "True" }] },
-      };
-      assert.equal(checkAll(parseWaitFor("jsonpath={.status.phase}=Ready"), obj).satisfied, false);
-      assert.equal(checkAll(parseWaitFor("condition=Ready"), obj).satisfied, false);
-      obj.status.observedGeneration = 3;
-      assert.equal(checkAll(parseWaitFor("jsonpath={.status.phase}=Ready"), obj).satisfied, true);
-      assert.equal(checkAll(parseWaitFor("condition=ready=true"), obj).satisfied, true);
-    });
-
-    it("ignores a watch event older than the object it holds, and skips the wait for skipAwait", () => {
-      const annotations = { "pulumi.com/waitFor": "jsonpath={.status.phase}=Ready" };
-      const older = { metadata: { generation: 1 }, status: { phase: "Ready" } };
-      const current = { metadata: { generation: 2 }, status: { phase: "Pending" } };
-      assert.equal(awaitEvents(annotations, current, [older]).outcome, "timeout");
-      assert.deepEqual(awaitEvents({ ...annotations, "pulumi.com/skipAwait": "true" }, current, []), {
-        outcome: "ready",
-        event: -1,
-      });
-      assert.deepEqual(readyCondition({}), { mode: "none" });
+    it("counts Suspended as waiting for a person", () => {
+      assert.equal(waitsForApproval(application({ health: "Suspended" }), atlas()), true);
+      assert.equal(waitsForApproval(application({}), atlas()), false);
     });
   });
 
-  describe("on Application objects through an update from A to B", () => {
-    for (const [kind, from, to] of [
-      ["commit", SHA_A, SHA_B],
-      ["tag", "v1.0.0", "v1.1.0"],
+  describe("every sync status", () => {
+    for (const [sync, kind] of [
+      ["Synced", "done"],
+      ["OutOfSync", "waiting"],
+      ["Unknown", "waiting"],
     ] as const) {
-      describe(`a ${kind}`, () => {
-        // What Argo CD resolved each revision to.
-        const resolvedTo = to === SHA_B ? SHA_B : SHA_C;
-        const resolvedFrom = from === SHA_A ? SHA_A : SHA_B;
-
-        // (a)
-        it("does not pass on the status left from A, Synced and Healthy, before Argo CD refreshes", () => {
-          const stale = application(to, {
-            compared: from,
-            revision: resolvedFrom,
-            sync: "Synced",
-            health: "Healthy",
-            operation: succeededAt(resolvedFrom),
-          });
-          const check = passes(to, stale);
-          assert.equal(check.satisfied, false);
-          assert.match(check.message, new RegExp(`targetRevision\\}=${to} \\(found "${from}"\\)`));
-        });
-
-        // (b)
-        it("does not pass once refreshed at B while OutOfSync, syncing, or Progressing", () => {
-          const base = { compared: to, revision: resolvedTo };
-          const previous = succeededAt(resolvedFrom);
-          const moments: Observed[] = [
-            { ...base, sync: "OutOfSync", health: "Healthy", operation: previous },
-            {
-              ...base,
-              sync: "OutOfSync",
-              health: "Progressing",
-              operation: {
-                revision: resolvedTo,
-                phase: "Running",
-                message: "waiting for healthy state of db.atlasgo.io/AtlasSchema/shop",
-              },
-            },
-            {
-              ...base,
-              sync: "Synced",
-              health: "Progressing",
-              operation: {
-                revision: resolvedTo,
-                phase: "Running",
-                message: "waiting for completion of hook batch/Job/smoke-test",
-              },
-            },
-            // Applied and Healthy, but a PostSync hook still runs.
-            {
-              ...base,
-              sync: "Synced",
-              health: "Healthy",
-              operation: {
-                revision: resolvedTo,
-                phase: "Running",
-                message: "waiting for completion of hook batch/Job/smoke-test",
-              },
-            },
-            // The last wave is applied (Succeeded right after apply), health not yet Healthy.
-            { ...base, sync: "Synced", health: "Progressing", operation: succeededAt(resolvedTo) },
-            // A failed attempt with a retry pending: Running with finishedAt set.
-            {
-              ...base,
-              sync: "OutOfSync",
-              health: "Healthy",
-              operation: {
-                revision: resolvedTo,
-                phase: "Running",
-                message: "one or more objects failed to apply. Retrying attempt #1 at 10:02AM.",
-                retryCount: 1,
-                finished: true,
-              },
-            },
-            // The retry has started: its syncResult is cleared until SyncAppState writes a new one.
-            {
-              ...base,
-              sync: "OutOfSync",
-              health: "Healthy",
-              operation: {
-                revision: resolvedTo,
-                phase: "Running",
-                message: "Retrying operation. Attempt #1",
-                retryCount: 1,
-                noResult: true,
-              },
-            },
-            // The repository could not be read: comparedTo moved, but nothing is known.
-            { ...base, revision: to, sync: "Unknown", health: "Healthy", operation: previous },
-          ];
-          for (const m of moments)
-            assert.equal(passes(to, application(to, m)).satisfied, false, JSON.stringify(m));
-        });
-
-        // (c)
-        it("passes once B is Synced and Healthy and its sync Succeeded, and the provider stops at that event", () => {
-          const events = [
-            application(to, {
-              compared: from,
-              revision: resolvedFrom,
-              sync: "Synced",
-              health: "Healthy",
-              operation: succeededAt(resolvedFrom),
-            }),
-            application(to, {
-              compared: to,
-              revision: resolvedTo,
-              sync: "OutOfSync",
-              health: "Healthy",
-              operation: succeededAt(resolvedFrom),
-            }),
-            application(to, {
-              compared: to,
-              revision: resolvedTo,
-              sync: "Synced",
-              health: "Healthy",
-              operation: {
-                revision: resolvedTo,
-                phase: "Running",
-                message: "waiting for completion of hook batch/Job/smoke-test",
-              },
-            }),
-            application(to, {
-              compared: to,
-              revision: resolvedTo,
-              sync: "Synced",
-              health: "Healthy",
-              operation: succeededAt(resolvedTo),
-            }),
-          ];
-          assert.deepEqual(awaitEvents(waitFor(to), events[0], events), { outcome: "ready", event: 3 });
-        });
-
-        it("passes when B renders what A rendered: Synced at once, no new sync, A's operation left behind", () => {
-          for (const phase of ["Succeeded", "Failed"] as const) {
-            const obj = application(to, {
-              compared: to,
-              revision: resolvedTo,
-              sync: "Synced",
-              health: "Healthy",
-              operation: { revision: resolvedFrom, phase, message: "…" },
-            });
-            assert.equal(passes(to, obj).satisfied, true, phase);
-          }
-        });
-
-        it("does not pass while any operation runs or terminates, or when B's own sync failed", () => {
-          for (const [revision, phase] of [
-            [resolvedFrom, "Running"],
-            [resolvedFrom, "Terminating"],
-            [resolvedTo, "Failed"],
-            [resolvedTo, "Error"],
-          ] as const) {
-            const obj = application(to, {
-              compared: to,
-              revision: resolvedTo,
-              sync: "Synced",
-              health: "Healthy",
-              operation: { revision, phase, message: "…" },
-            });
-            assert.equal(passes(to, obj).satisfied, false, `${phase} at ${revision}`);
-          }
-        });
-
-        // (d)
-        // provider/pkg/await/internal/awaiter.go Await re-checks on every event and has no failure state: a
-        // Degraded app keeps `pulumi up` waiting until the timeout, whose error then names the unmet condition.
-        it("does not pass while B is Degraded, and ends in the timeout: the provider never fails early", () => {
-          const degraded = application(to, {
-            compared: to,
-            revision: resolvedTo,
-            sync: "Synced",
-            health: "Degraded",
-            schemaHealth: { status: "Degraded", message: "LintPolicyError: destructive change detected" },
-            operation: {
-              revision: resolvedTo,
-              phase: "Failed",
-              message: "one or more synchronization tasks completed unsuccessfully (retried 5 times).",
-              retryCount: 5,
-            },
-          });
-          const outcome = awaitEvents(waitFor(to), degraded, [degraded, degraded]);
-          assert.equal(outcome.outcome, "timeout");
-          assert.match(
-            outcome.outcome === "timeout" ? outcome.message : "",
-            /health\.status\}=Healthy \(found "Degraded"\)/,
-          );
-        });
-
-        it("does not pass when Argo CD compared another destination namespace", () => {
-          const obj = application(to, {
-            compared: to,
-            comparedNamespace: "shop-old",
-            revision: resolvedTo,
-            sync: "Synced",
-            health: "Healthy",
-            operation: succeededAt(resolvedTo),
-          });
-          assert.equal(passes(to, obj).satisfied, false);
-        });
-      });
+      it(`${sync}: ${kind}`, () => assert.equal(judge({ sync }).kind, kind));
     }
 
-    it("passes with no operation at all, when the first comparison is already Synced and Healthy", () => {
-      const obj = application(SHA_B, { compared: SHA_B, revision: SHA_B, sync: "Synced", health: "Healthy" });
-      assert.equal(passes(SHA_B, obj).satisfied, true);
-    });
-
-    it("does not pass on a new Application before Argo CD wrote any status", () => {
-      assert.match(passes(SHA_B, application(SHA_B)).message, /selected nothing/);
-    });
-
-    it("does not pass for a commit whose sync.revision names another commit", () => {
-      const obj = application(SHA_B, { compared: SHA_B, revision: SHA_A, sync: "Synced", health: "Healthy" });
-      assert.equal(passes(SHA_B, obj).satisfied, false);
-    });
-  });
-
-  // (e)
-  describe("on a branch", () => {
-    it("passes for whichever commit the branch resolved to: the wait cannot tell which one runs", () => {
-      const annotation = waitFor("main")["pulumi.com/waitFor"];
-      for (const sha of [SHA_A, SHA_B]) {
-        assert.doesNotMatch(annotation, new RegExp(sha));
-        const obj = application("main", {
-          compared: "main",
-          revision: sha,
-          sync: "Synced",
-          health: "Healthy",
-          operation: succeededAt(sha),
+    it("waits within the grace period on an error condition (ComparisonError, InvalidSpecError)", () => {
+      for (const type of ["ComparisonError", "InvalidSpecError"]) {
+        const a = judge({
+          sync: "Unknown",
+          conditions: [{ type, message: "rpc error: repository not found" }],
         });
-        assert.equal(passes("main", obj).satisfied, true, sha);
+        assert.equal(a.kind, "transient", type);
+        assert.match(a.kind === "transient" ? a.summary : "", new RegExp(`${type}: rpc error`));
       }
     });
 
-    it("still does not pass on status compared against the previous branch", () => {
-      const obj = application("main", {
-        compared: "release-1",
-        revision: SHA_A,
-        sync: "Synced",
-        health: "Healthy",
-        operation: succeededAt(SHA_A),
+    it("ignores a warning condition", () => {
+      assert.equal(
+        judge({ conditions: [{ type: "OrphanedResourceWarning", message: "1 orphan" }] }).kind,
+        "done",
+      );
+    });
+  });
+
+  describe("every operation phase", () => {
+    const op = (phase: "Running" | "Terminating" | "Failed" | "Error" | "Succeeded", revision = SHA_B) => ({
+      phase,
+      revision,
+      message: `${phase} message`,
+    });
+    it("Running: waiting", () => assert.equal(judge({ operation: op("Running") }).kind, "waiting"));
+    it("Terminating: waiting", () => assert.equal(judge({ operation: op("Terminating") }).kind, "waiting"));
+    it("Succeeded: done", () => assert.equal(judge({ operation: op("Succeeded") }).kind, "done"));
+    for (const phase of ["Failed", "Error"] as const) {
+      it(`${phase} for the target commit: failed at once, with Argo CD's message and where to look`, () => {
+        const a = judge({ sync: "OutOfSync", health: "Degraded", operation: op(phase) });
+        assert.equal(a.kind, "failed");
+        if (a.kind !== "failed") return;
+        assert.match(a.summary, new RegExp(`ended ${phase}: ${phase} message`));
+        assert.match(a.fix, /kubectl -n argocd get application shop -o yaml/);
+        assert.match(a.fix, new RegExp(`${REPO} ${PATH}`));
       });
-      assert.equal(passes("main", obj).satisfied, false);
+      it(`${phase} for another commit, this one Synced without a sync: done`, () => {
+        assert.equal(judge({ operation: op(phase, SHA_A) }).kind, "done");
+      });
+    }
+    it("a retry pending (Running, retryCount 2): waiting, not failed", () => {
+      const retrying = {
+        ...op("Running"),
+        message: "one or more objects failed to apply. Retrying attempt #2",
+        retryCount: 2,
+      };
+      assert.equal(judge({ sync: "OutOfSync", health: "Degraded", operation: retrying }).kind, "transient");
+      assert.equal(judge({ sync: "OutOfSync", operation: retrying }).kind, "waiting");
+    });
+    it("retries exhausted (Failed, retryCount 5): failed", () => {
+      const exhausted = {
+        ...op("Failed"),
+        message: "one or more objects failed to apply (retried 5 times).",
+        retryCount: 5,
+      };
+      assert.equal(judge({ sync: "OutOfSync", operation: exhausted }).kind, "failed");
+    });
+    it("an operation requested but not started: waiting", () => {
+      assert.equal(judge({ pendingOperation: true }).kind, "waiting");
+    });
+  });
+
+  describe("the Atlas objects", () => {
+    const SQL = "Error 1064 (42000): You have an error in your SQL syntax near 'CREAT TABLE users (id int)'";
+    const failedSchema = { reason: "ApplyingSchema", message: SQL };
+
+    it("fails at once on a final failure of this commit's schema, naming the object, the reason, the SQL and the fix", () => {
+      // Wave 1 applied and failed; wave 2 (the Deployment) not synced, so the app as a whole is OutOfSync.
+      const applied = { status: "Synced", health: "Degraded" } as const;
+      const a = judge({ sync: "OutOfSync", health: "Degraded", schema: applied }, atlas(failedSchema));
+      assert.equal(a.kind, "failed");
+      if (a.kind !== "failed") return;
+      assert.equal(a.summary, `AtlasSchema shop/shop: ApplyingSchema: ${SQL}`);
+      assert.equal(
+        a.fix,
+        `Fix the schema in ${REPO} ${PATH} and push; \`pulumi up\` waits for the new commit.`,
+      );
+      assert.ok(
+        a.detail.some((l) => l.startsWith("Argo CD: health Degraded, sync OutOfSync at 9b1e7d4c2a0f")),
+      );
     });
 
-    it("checks a short SHA like a tag: comparedTo, since sync.revision holds the full SHA", () => {
-      const short = SHA_B.slice(0, 7);
-      const obj = application(short, {
-        compared: short,
-        revision: SHA_B,
-        sync: "Synced",
-        health: "Healthy",
-        operation: succeededAt(SHA_B),
-      });
-      assert.equal(passes(short, obj).satisfied, true);
-      assert.doesNotMatch(waitFor(short)["pulumi.com/waitFor"], /sync\.revision\}=/);
+    it("asks for a new commit in targetRevision when a pinned commit's schema fails", () => {
+      const t = target({ source: { repoURL: REPO, path: PATH, targetRevision: SHA_B } });
+      const a = judge({ targetRevision: SHA_B, health: "Degraded" }, atlas(failedSchema), t);
+      assert.match(a.kind === "failed" ? a.fix : "", /then set targetRevision to the new commit/);
     });
+
+    it("says the operator has stopped retrying when it has", () => {
+      const a = judge({ health: "Degraded" }, atlas({ ...failedSchema, backoffLimit: 3, failed: 4 }));
+      assert.match(a.kind === "failed" ? a.fix : "", /^The operator has stopped retrying\. Fix the schema/);
+    });
+
+    it("does not fail on the previous commit's failure while Argo CD has not applied this commit's schema", () => {
+      const a = judge(
+        { sync: "OutOfSync", health: "Degraded", schema: { status: "OutOfSync" } },
+        atlas(failedSchema),
+      );
+      assert.equal(a.kind, "transient");
+    });
+
+    it("does not fail while the operator has not looked at the new generation", () => {
+      const stale = atlas({ ...failedSchema, generation: 5, observedGeneration: 4 });
+      assert.equal(judge({ sync: "Synced", health: "Progressing" }, stale).kind, "waiting");
+    });
+
+    it("waits within the grace period on a connection error, and says which object and why", () => {
+      const a = judge(
+        { health: "Degraded", schema: { health: "Degraded" } },
+        atlas({ reason: "ApplyingSchema", message: "dial tcp 10.96.0.12:3306: connect: connection refused" }),
+      );
+      assert.equal(a.kind, "transient");
+      assert.equal(
+        a.kind === "transient" ? a.summary : "",
+        "Degraded — AtlasSchema shop/shop: ApplyingSchema",
+      );
+    });
+
+    it("shows progress as the health and the operator's reason", () => {
+      const a = judge(
+        { health: "Progressing", operation: { phase: "Running", revision: SHA_B } },
+        atlas({ reason: "Reconciling" }),
+      );
+      assert.equal(
+        a.kind === "waiting" ? a.summary : "",
+        "Progressing, syncing — AtlasSchema shop/shop: Reconciling",
+      );
+    });
+
+    it("waits for a person on ApprovalPending", () => {
+      const pending = atlas({ reason: "ApprovalPending", message: "Schema plan is waiting for approval" });
+      assert.equal(judge({ health: "Suspended" }, pending).kind, "waiting");
+      assert.equal(waitsForApproval(application({ health: "Suspended" }), pending), true);
+    });
+  });
+});
+
+describe("clean", () => {
+  it("cuts the password out of a connection URL in a message", () => {
+    assert.equal(
+      clean("Error: mysql://root:s3cr3t@mysql:3306/shop: connection refused"),
+      "Error: mysql://root:***@mysql:3306/shop: connection refused",
+    );
+    assert.equal(
+      clean("postgres://app:p%40ss@db/x?sslmode=disable"),
+      "postgres://app:***@db/x?sslmode=disable",
+    );
+  });
+
+  it("keeps a message short enough to read", () => {
+    assert.ok(clean("x".repeat(5000)).length <= 1501);
+  });
+
+  it("leaves an Application without status waiting, not failing", () => {
+    const app: ArgoApplication = application({ noStatus: true });
+    assert.equal(assess(app, new Map(), target(), undefined).kind, "waiting");
   });
 });

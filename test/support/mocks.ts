@@ -52,13 +52,16 @@ const mocks: pulumi.runtime.Mocks = {
 /**
  * Points the Pulumi runtime at the mocks for one stack, with the given config (keys without the project prefix).
  * Registrations are kept: tests look them up by logical names of their own, or by a mark (registeredSince).
+ * `preview` runs as `pulumi preview` (isDryRun): tests that run index.ts use it, since outside a preview
+ * index.ts builds the wait's client for the real cluster.
  */
 export function useMocks(
   stack = "test",
   config: Record<string, string> = {},
   secretKeys: string[] = [],
+  preview = false,
 ): void {
-  void pulumi.runtime.setMocks(mocks, "atlas-gitops", stack, false);
+  void pulumi.runtime.setMocks(mocks, "atlas-gitops", stack, preview);
   pulumi.runtime.setAllConfig(
     Object.fromEntries(Object.entries(config).map(([k, v]) => [`atlas-gitops:${k}`, v])),
     secretKeys.map((k) => `atlas-gitops:${k}`),

@@ -1,0 +1,85 @@
+/**
+ * The wait's Kubernetes client: @kubernetes/client-node, on the kubeconfig the kubernetes provider uses. Loaded
+ * on the first call only (an ES module, through Node's require(esm)), so a preview never pays for it.
+ */
+import type * as k8s from "@kubernetes/client-node";
+import type { AtlasObject } from "./atlas-status";
+import type { ApplicationClient } from "./application-wait";
+import type { ArgoApplication } from "./sync-wait";
+import { REFRESH_ANNOTATION } from "./sync-wait";
+
+/** Where the cluster is: stacks/cluster.ts reads it from the provider's config. */
+export interface ClusterAccess {
+  /** `kubernetes:kubeconfig`: a file, or the kubeconfig itself. Defaults to KUBECONFIG, ~/.kube/config, in-cluster. */
+  readonly kubeconfig?: { readonly path: string } | { readonly contents: string };
+  /** `kubernetes:context`. Defaults to the kubeconfig's current context. */
+  readonly context?: string;
+}
+
+/** An API error in one line: the status code and the API server's message, not the response headers. */
+function apiError(lib: typeof k8s, e: unknown): unknown {
+  if (!(e instanceof lib.ApiException)) return e;
+  let detail: unknown = e.body;
+  try {
+    detail = typeof e.body === "string" ? (JSON.parse(e.body) as { message?: string }).message : e.body;
+  } catch {
+    // Not JSON: keep the body as it came.
+  }
+  return new Error(`the Kubernetes API answered ${e.code}${detail ? `: ${String(detail)}` : ""}`);
+}
+
+const ATLAS_PLURAL: Record<string, string> = {
+  AtlasSchema: "atlasschemas",
+  AtlasMigration: "atlasmigrations",
+};
+
+export function clusterClient(access: ClusterAccess): ApplicationClient {
+  let api: Promise<{ client: k8s.CustomObjectsApi; lib: typeof k8s }> | undefined;
+  const connect = () =>
+    (api ??= import("@kubernetes/client-node").then((lib) => {
+      const kc = new lib.KubeConfig();
+      if (access.kubeconfig === undefined) kc.loadFromDefault();
+      else if ("path" in access.kubeconfig) kc.loadFromFile(access.kubeconfig.path);
+      else kc.loadFromString(access.kubeconfig.contents);
+      if (access.context !== undefined) kc.setCurrentContext(access.context);
+      return { client: kc.makeApiClient(lib.CustomObjectsApi), lib };
+    }));
+  const application = { group: "argoproj.io", version: "v1alpha1", plural: "applications" };
+  return {
+    async getApplication(namespace, name) {
+      const { client, lib } = await connect();
+      return (await client
+        .getNamespacedCustomObject({ ...application, namespace, name })
+        .catch((e) => Promise.reject(apiError(lib, e)))) as ArgoApplication;
+    },
+    async requestRefresh(namespace, name) {
+      const { client, lib } = await connect();
+      await client
+        .patchNamespacedCustomObject(
+          {
+            ...application,
+            namespace,
+            name,
+            body: { metadata: { annotations: { [REFRESH_ANNOTATION]: "normal" } } },
+          },
+          lib.setHeaderOptions("Content-Type", lib.PatchStrategy.MergePatch),
+        )
+        .catch((e) => Promise.reject(apiError(lib, e)));
+    },
+    async getAtlasObject(kind, namespace, name) {
+      const { client, lib } = await connect();
+      try {
+        return (await client.getNamespacedCustomObject({
+          group: "db.atlasgo.io",
+          version: "v1alpha1",
+          plural: ATLAS_PLURAL[kind],
+          namespace,
+          name,
+        })) as AtlasObject;
+      } catch (e) {
+        if (e instanceof lib.ApiException && e.code === 404) return undefined;
+        throw apiError(lib, e);
+      }
+    },
+  };
+}
