@@ -1,0 +1,169 @@
+/**
+ * The wait's Kubernetes client (@kubernetes/client-node 1.4.0) against a stand-in API server on a loopback port:
+ * the paths it reads, the merge patch it sends, what it makes of a 404 and of a refusal, and which kubeconfig and
+ * context it uses (stacks/cluster.ts reads them as the kubernetes provider does).
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { clusterClient } from "../components/cluster-client";
+import { readClusterAccess } from "../stacks/cluster";
+
+const TOKEN = "s3cret-bearer-token";
+
+interface Seen {
+  method: string;
+  url: string;
+  contentType?: string;
+  authorization?: string;
+  body: string;
+}
+
+/** A stand-in API server: one Application, one AtlasSchema, a forbidden Application, nothing else. */
+function apiServer(seen: Seen[]) {
+  return http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        contentType: req.headers["content-type"],
+        authorization: req.headers.authorization,
+        body,
+      });
+      const json = (code: number, value: unknown) => {
+        res.writeHead(code, { "Content-Type": "application/json" });
+        res.end(JSON.stringify(value));
+      };
+      const app = "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/shop";
+      if (req.url === app) return json(200, { kind: "Application", status: { sync: { status: "Synced" } } });
+      if (req.url === "/apis/db.atlasgo.io/v1alpha1/namespaces/shop/atlasschemas/shop") {
+        return json(200, { kind: "AtlasSchema", metadata: { generation: 2 } });
+      }
+      if (req.url?.startsWith("/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/locked")) {
+        return json(403, {
+          kind: "Status",
+          message: 'applications.argoproj.io "locked" is forbidden: User "ci" cannot get resource',
+          code: 403,
+        });
+      }
+      json(404, { kind: "Status", message: "not found", code: 404 });
+    });
+  });
+}
+
+/**
+ * A kubeconfig with two contexts: `down` (current, a closed port) and `up` (the stand-in server). Plain HTTP, which
+ * client-node allows only with insecure-skip-tls-verify.
+ */
+function kubeconfig(port: number): string {
+  const cluster = (name: string, p: number) =>
+    `- name: ${name}\n  cluster:\n    server: http://127.0.0.1:${p}\n    insecure-skip-tls-verify: true\n`;
+  const context = (name: string) => `- name: ${name}\n  context:\n    cluster: ${name}\n    user: ci\n`;
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    "current-context: down",
+    "clusters:",
+    cluster("down", 1) + cluster("up", port),
+    "contexts:",
+    context("down") + context("up"),
+    "users:",
+    `- name: ci\n  user:\n    token: ${TOKEN}\n`,
+  ].join("\n");
+}
+
+describe("clusterClient", () => {
+  const seen: Seen[] = [];
+  const server = apiServer(seen);
+  let port = 0;
+  before(async () => {
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => server.close());
+  beforeEach(() => (seen.length = 0));
+
+  const client = () => clusterClient({ kubeconfig: { contents: kubeconfig(port) }, context: "up" });
+
+  it("reads the Application from Argo CD's namespace, as the kubeconfig's user", async () => {
+    const app = await client().getApplication("argocd", "shop");
+    assert.deepEqual(app.status?.sync?.status, "Synced");
+    assert.equal(seen[0].method, "GET");
+    assert.equal(seen[0].authorization, `Bearer ${TOKEN}`);
+  });
+
+  it("asks for a refresh with a JSON merge patch of the one annotation", async () => {
+    await client().requestRefresh("argocd", "shop");
+    assert.deepEqual(
+      seen.map((s) => [s.method, s.url, s.contentType, JSON.parse(s.body)]),
+      [
+        [
+          "PATCH",
+          "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/shop",
+          "application/merge-patch+json",
+          { metadata: { annotations: { "argocd.argoproj.io/refresh": "normal" } } },
+        ],
+      ],
+    );
+  });
+
+  it("reads an AtlasSchema, and answers undefined for an AtlasMigration that does not exist", async () => {
+    assert.deepEqual(await client().getAtlasObject("AtlasSchema", "shop", "shop"), {
+      kind: "AtlasSchema",
+      metadata: { generation: 2 },
+    });
+    assert.equal(await client().getAtlasObject("AtlasMigration", "shop", "gone"), undefined);
+    assert.equal(seen[1].url, "/apis/db.atlasgo.io/v1alpha1/namespaces/shop/atlasmigrations/gone");
+  });
+
+  it("turns a refusal into one line with the API server's message, and no credentials", async () => {
+    await assert.rejects(client().getApplication("argocd", "locked"), (e: Error) => {
+      assert.equal(
+        e.message,
+        'the Kubernetes API answered 403: applications.argoproj.io "locked" is forbidden: User "ci" cannot get resource',
+      );
+      return true;
+    });
+  });
+
+  it("uses the kubeconfig's current context unless told another", async () => {
+    const current = clusterClient({ kubeconfig: { contents: kubeconfig(port) } });
+    await assert.rejects(current.getApplication("argocd", "shop"));
+    assert.equal(seen.length, 0, "nothing reached the stand-in");
+  });
+
+  it("reads a kubeconfig file", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfig-")), "config");
+    fs.writeFileSync(file, kubeconfig(port));
+    await clusterClient({ kubeconfig: { path: file }, context: "up" }).getApplication("argocd", "shop");
+    assert.equal(seen.length, 1);
+  });
+});
+
+describe("readClusterAccess", () => {
+  const set = (values: Record<string, string>) => {
+    for (const key of ["kubernetes:kubeconfig", "kubernetes:context"]) pulumi.runtime.setConfig(key, "");
+    for (const [k, v] of Object.entries(values)) pulumi.runtime.setConfig(k, v);
+  };
+  after(() => set({}));
+
+  it("leaves the kubeconfig to the defaults when the provider's config sets none", () => {
+    set({});
+    assert.deepEqual(readClusterAccess(), {});
+  });
+
+  it("takes kubernetes:kubeconfig as a file when one is there, else as the kubeconfig itself, as the provider does", () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfig-")), "config");
+    fs.writeFileSync(file, "apiVersion: v1\n");
+    set({ "kubernetes:kubeconfig": file, "kubernetes:context": "kind-e2e" });
+    assert.deepEqual(readClusterAccess(), { kubeconfig: { path: file }, context: "kind-e2e" });
+    set({ "kubernetes:kubeconfig": "apiVersion: v1\nkind: Config\n" });
+    assert.deepEqual(readClusterAccess(), { kubeconfig: { contents: "apiVersion: v1\nkind: Config\n" } });
+  });
+});
