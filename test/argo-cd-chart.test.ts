@@ -6,7 +6,7 @@
 import * as assert from "assert";
 import { mark, registeredSince, resolve, TYPES, useMocks } from "./support/mocks";
 import { configSet } from "./support/pulumi-cli";
-import { stackRun, StackRun } from "./support/stack-files";
+import { stackRun, StackRun, TEMPLATE_STACKS } from "./support/stack-files";
 import {
   CHART_DEFAULTS,
   coalesce,
@@ -54,8 +54,8 @@ const HOST = "cd.shop.example.org";
 const GITHUB = "github-webhook-secret-value";
 
 describe("the argo-cd chart 10.1.1 with the program's values (a model of its templates)", () => {
-  for (const stack of ["dev", "prod"]) {
-    describe(`${stack}, as committed`, () => {
+  for (const stack of TEMPLATE_STACKS) {
+    describe(`${stack}, as the template ships it`, () => {
       let values: Values;
       let rendered: ReturnType<typeof renderArgoCd>;
       before(async () => {

@@ -8,8 +8,16 @@ import {
   RawConfig,
   StackConfigError,
 } from "../stacks/config";
-import { CONFIG_KEYS, DEFAULTS, KEY_SPECS, SECRET_KEYS } from "../stacks/defaults";
-import { effectiveStackConfig, readProjectFile, readStackFile } from "./support/stack-files";
+import { CONFIG_KEYS, DEFAULTS, KEY_SPECS, PROJECT, SECRET_KEYS } from "../stacks/defaults";
+import {
+  committedStacks,
+  effectiveStackConfig,
+  readProjectFile,
+  readStackConfig,
+  readStackFile,
+  stackRun,
+  TEMPLATE_STACKS,
+} from "./support/stack-files";
 import { configProblems } from "./support/config-problems";
 
 const REPO = "https://github.com/org/manifests";
@@ -92,9 +100,30 @@ describe("stack config", () => {
     });
   });
 
-  describe("committed stack files", () => {
+  // The committed stack files are the user's: only what must hold for any stack is required of them.
+  describe("every committed stack file", () => {
+    for (const stack of committedStacks()) {
+      it(`Pulumi.${stack}.yaml: sets only keys the program knows, and the program accepts it`, () => {
+        for (const key of Object.keys(readStackFile(stack, "committed")))
+          assert.ok(CONFIG_KEYS.includes(key as never), `Pulumi.${stack}.yaml: unknown key '${key}'`);
+        const run = stackRun(stack, (f) => f, "committed");
+        assert.doesNotThrow(() => parseStackConfig(run.config, stack, new Set(run.secretKeys)));
+      });
+
+      it(`Pulumi.${stack}.yaml: holds every credential encrypted, never in plain text`, () => {
+        const file = readStackConfig(stack, "committed");
+        for (const key of SECRET_KEYS) {
+          const value = file.values.get(`${PROJECT}:${key}`);
+          if (value !== undefined)
+            assert.strictEqual(value.kind, "secure", `Pulumi.${stack}.yaml: '${key}' in plain text`);
+        }
+      });
+    }
+  });
+
+  describe("the template's stack files (test/fixtures/stacks)", () => {
     it("sets only keys that differ from the defaults", () => {
-      for (const stack of ["dev", "prod"]) {
+      for (const stack of TEMPLATE_STACKS) {
         for (const [key, value] of Object.entries(readStackFile(stack))) {
           assert.ok(CONFIG_KEYS.includes(key as never), `Pulumi.${stack}.yaml: unknown key '${key}'`);
           assert.notStrictEqual(

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecret, mark, MOCK_PASSWORD, registeredSince, resolve, useMocks } from "./support/mocks";
-import { effectiveStackConfig, stackRun } from "./support/stack-files";
+import { committedStacks, effectiveStackConfig, stackRun, TEMPLATE_STACKS } from "./support/stack-files";
 
 /**
  * Runs index.ts as `pulumi preview --stack <stack>` would, with the stack's config, and returns its exports. A
@@ -21,8 +21,18 @@ function runProgram(
 describe("index.ts", () => {
   after(() => useMocks());
 
-  for (const stack of ["dev", "prod"]) {
-    describe(`with Pulumi.${stack}.yaml`, () => {
+  // Whatever the user set in them: the program runs with every committed stack file.
+  for (const stack of committedStacks()) {
+    it(`runs with the committed Pulumi.${stack}.yaml and exports the admin password only as a secret`, async () => {
+      const run = stackRun(stack, (f) => f, "committed");
+      const outputs = runProgram(stack, run.config, run.secretKeys);
+      assert.strictEqual(await isSecret(outputs.argocdAdminPassword), true);
+      assert.ok(Array.isArray(await resolve(outputs.applications as pulumi.Output<unknown>)));
+    });
+  }
+
+  for (const stack of TEMPLATE_STACKS) {
+    describe(`with the template's Pulumi.${stack}.yaml`, () => {
       let outputs: Record<string, unknown>;
       before(() => {
         const run = stackRun(stack);

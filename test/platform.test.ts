@@ -8,7 +8,7 @@ import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppP
 import { resolve, TYPES, useMocks } from "./support/mocks";
 import { EngineModel, Node } from "./support/engine-model";
 import { configSet, StackConfig } from "./support/pulumi-cli";
-import { stackRun, StackRun } from "./support/stack-files";
+import { stackRun, StackRun, TEMPLATE_STACKS } from "./support/stack-files";
 import { parseStackConfig } from "../stacks/config";
 import { AtlasGitOps } from "../components/platform";
 import type { WaitTarget } from "../components/sync-wait";
@@ -76,8 +76,8 @@ async function adoption(run: Run, old: V01Resource[] = V01): Promise<Map<string,
   return adopted;
 }
 
-describe("AtlasGitOps, evaluated from the committed stack files", () => {
-  for (const stack of ["dev", "prod"]) {
+describe("AtlasGitOps, evaluated from the template's stack files", () => {
+  for (const stack of TEMPLATE_STACKS) {
     describe(stack, () => {
       let run: Run;
       before(async () => {

@@ -26,7 +26,7 @@ import {
   resolve,
   useMocks,
 } from "./support/mocks";
-import { REPO_ROOT, stackRun } from "./support/stack-files";
+import { committedStacks, REPO_ROOT, StackFiles, stackRun } from "./support/stack-files";
 import { parseStackConfig } from "../stacks/config";
 import { AtlasGitOps } from "../components/platform";
 import { ArgoCd, argoCdValues } from "../components/argocd";
@@ -610,12 +610,13 @@ describe("policy pack", () => {
     });
   });
 
-  describe("with the program's committed stacks", () => {
+  describe("with the program's stacks", () => {
     /** Every registration of the platform for a stack, with its `protect` option and (for passwords) outputs. */
     async function evaluateStack(
       stack: string,
+      files: StackFiles = "template",
     ): Promise<{ resources: Resource[]; inputs: Map<string, pulumi.Inputs> }> {
-      const run = stackRun(stack);
+      const run = stackRun(stack, (f) => f, files);
       const opts = new Map<string, pulumi.ResourceOptions>();
       const inputs = new Map<string, pulumi.Inputs>();
       const key = (type: string, name: string) => `${type}::${name}`;
@@ -652,13 +653,24 @@ describe("policy pack", () => {
       return { resources, inputs };
     }
 
-    for (const stack of ["dev", "prod"]) {
-      describe(stack, () => {
+    // Every committed stack, whatever the user set in it: a stack without policy/config/<stack>.json runs the
+    // pack at its default levels, as `pulumi preview --policy-pack policy` would.
+    for (const stack of committedStacks()) {
+      describe(`committed ${stack}`, () => {
         let evaluated: Awaited<ReturnType<typeof evaluateStack>>;
         let violations: Violation[];
+        const config = `policy/config/${stack}.json`;
         before(async () => {
-          evaluated = await evaluateStack(stack);
-          violations = await analyze(evaluated.resources, levelsFromConfig(`policy/config/${stack}.json`));
+          evaluated = await evaluateStack(stack, "committed");
+          const levels = fs.existsSync(path.join(REPO_ROOT, config))
+            ? levelsFromConfig(config)
+            : new Map(
+                POLICIES.map((p) => [
+                  p.name,
+                  (p as { enforcementLevel?: Level }).enforcementLevel ?? "advisory",
+                ]),
+              );
+          violations = await analyze(evaluated.resources, levels);
         });
 
         it("registers every kind of resource the pack checks", () => {
@@ -666,7 +678,7 @@ describe("policy pack", () => {
           for (const type of Object.values(TYPES)) assert.ok(types.has(type), `no ${type} registered`);
         });
 
-        it(`passes the pack with no mandatory violation at the levels of policy/config/${stack}.json`, () => {
+        it(`passes the pack with no mandatory violation at the levels of ${config}`, () => {
           assert.deepStrictEqual(
             violations.filter((v) => v.level === "mandatory"),
             [],
@@ -713,7 +725,7 @@ describe("policy pack", () => {
       });
     }
 
-    it("dev reports its moving branch as advisory, so the checks ran", async () => {
+    it("the template's dev reports its moving branch as advisory, so the checks ran", async () => {
       const dev = await evaluateStack("dev");
       const found = only(
         await analyze(dev.resources, levelsFromConfig("policy/config/dev.json")),
@@ -723,7 +735,7 @@ describe("policy pack", () => {
       assert.ok(found.every((v) => v.level === "advisory"));
     });
 
-    it("prod fails on a branch, an unprotected release and a cascade finalizer", async () => {
+    it("the template's prod fails on a branch, an unprotected release and a cascade finalizer", async () => {
       const prod = await evaluateStack("prod");
       const broken = prod.resources.map((r): Resource => {
         if (r.type === TYPES.release) return { ...r, protect: false };

@@ -18,19 +18,20 @@ import {
   Project,
   REPO_ROOT,
   StackConfig,
-  stackFile,
 } from "./support/pulumi-cli";
+import { configSetCommands, docCommand } from "./support/doc-commands";
 import { DOC_FILES, readDoc } from "./support/docs";
-import { effectiveStackConfig, stackRun } from "./support/stack-files";
+import {
+  committedStacks,
+  effectiveStackConfig,
+  readStackConfig,
+  stackRun,
+  TEMPLATE_STACKS,
+} from "./support/stack-files";
 import { loadStackConfig } from "../stacks/config";
 import { PROJECT, SECRET_KEYS } from "../stacks/defaults";
 
 const PROJECT_YAML = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8");
-const COMMITTED_STACKS = fs
-  .readdirSync(REPO_ROOT)
-  .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-  .filter((s): s is string => s !== undefined)
-  .sort();
 
 /** A small project with the key shapes this program uses, declared the way Pulumi.yaml declares them. */
 const TOY = parseProject(`name: toy
@@ -332,13 +333,15 @@ describe("Pulumi CLI model", () => {
     let project: Project;
     before(() => (project = loadProject()));
 
-    for (const stack of COMMITTED_STACKS) {
-      it(`passes the CLI's checks with Pulumi.${stack}.yaml and hands the program what the tests use`, () => {
-        const run = prepareRun(project, stackFile(stack, project), stack);
+    for (const stack of committedStacks()) {
+      it(`passes the CLI's checks with the committed Pulumi.${stack}.yaml and hands the program what the tests use`, () => {
+        const run = prepareRun(project, readStackConfig(stack, "committed", project), stack);
         const own = Object.fromEntries(
-          Object.entries(run.config).map(([k, v]) => [k.replace(`${PROJECT}:`, ""), v]),
+          Object.entries(run.config)
+            .filter(([k]) => k.startsWith(`${PROJECT}:`))
+            .map(([k, v]) => [k.slice(PROJECT.length + 1), v]),
         );
-        assert.deepStrictEqual(effectiveStackConfig(stack), own);
+        assert.deepStrictEqual(effectiveStackConfig(stack, "committed"), own);
       });
     }
 
@@ -391,14 +394,14 @@ describe("Pulumi CLI model", () => {
       const old = parseProject(`${PROJECT_YAML.trimEnd()}\n${declared}`);
       const first = [...SECRET_KEYS].sort()[0];
       assert.strictEqual(
-        cliError(() => prepareRun(old, stackFile("dev", old), "dev")),
+        cliError(() => prepareRun(old, readStackConfig("dev", "template", old), "dev")),
         `Stack 'dev' with configuration key '${first}' must be encrypted as it's secret`,
       );
       const required = parseProject(
         `${PROJECT_YAML.trimEnd()}\n${declared.replace(/ {4}default: ""\n/g, "")}`,
       );
       assert.match(
-        cliError(() => prepareRun(required, stackFile("dev", required), "dev")),
+        cliError(() => prepareRun(required, readStackConfig("dev", "template", required), "dev")),
         /^Stack 'dev' is missing configuration values? /,
       );
     });
@@ -407,12 +410,8 @@ describe("Pulumi CLI model", () => {
   describe("the documentation's `pulumi config set` commands", () => {
     // README.md, then docs/ in reading order (test/support/docs.ts), as one text a reader types through.
     const readme = DOC_FILES.map(readDoc).join("\n");
-    // A command runs to the end of the line or of its inline code span; a trailing `# comment` is dropped.
-    // "`pulumi config set`" with no arguments names the command in prose and is not one.
-    const commands = [...readme.matchAll(/pulumi config set( [^`\n]*)?/g)]
-      .filter((m) => m[1] !== undefined)
-      .map((m) => m[0].replace(/\s+#.*$/, "").trim());
-    const parsed = commands.map(readmeCommand);
+    const commands = configSetCommands(readme);
+    const parsed = commands.map(docCommand);
 
     it("finds every command the documentation shows, including one with --secret", () => {
       const mentions = readme.split("pulumi config set`").length - 1;
@@ -431,10 +430,11 @@ describe("Pulumi CLI model", () => {
       if (c === "template") return; // `<key> <value>`: the syntax, not an example.
       it(`passes the CLI's checks after: ${command}`, () => {
         const project = loadProject();
-        const stack = COMMITTED_STACKS.includes(c.stack) ? c.stack : "dev";
+        // From the template's stack files, as a reader starts; a stack it does not ship starts from dev's.
+        const stack = TEMPLATE_STACKS.includes(c.stack) ? c.stack : "dev";
         const before = c.opts.path
-          ? (built.get(stack) ?? stackFile(stack, project))
-          : stackFile(stack, project);
+          ? (built.get(stack) ?? readStackConfig(stack, "template", project))
+          : readStackConfig(stack, "template", project);
         const file = configSet(before, c.key, c.value, c.opts);
         if (c.opts.path) built.set(stack, file);
         const run = prepareRun(project, file, stack);
@@ -447,47 +447,3 @@ describe("Pulumi CLI model", () => {
     });
   });
 });
-
-/** A README command as configSet arguments, or "template" when its key is a `<placeholder>`. */
-interface ReadmeCommand {
-  readonly stack: string;
-  readonly key: string;
-  readonly value: string;
-  readonly opts: ConfigSetOptions;
-}
-
-/**
- * Reads `pulumi config set ...` as a shell and cobra would, with the README's conventions:
- * - `<name>` is a value the reader supplies: it becomes `name` (`<stack>` becomes dev), so
- *   `https://github.com/<org>/<manifests-repo>` is tried as `https://github.com/org/manifests-repo`;
- * - `< file` (with a space) feeds the value on standard input: a stand-in key file with a trailing newline;
- * - no value and no input: the CLI prompts, and a stand-in answer is typed;
- * - no `--stack`: the selected stack, taken to be dev; a stack with no committed file runs on dev's.
- */
-function readmeCommand(command: string): ReadmeCommand | "template" {
-  const words = [...command.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
-  assert.deepStrictEqual(words.slice(0, 3), ["pulumi", "config", "set"], command);
-  const fill = (w: string) =>
-    w.replace(/<([a-z][a-z0-9-]*)>/g, (_, name: string) => (name === "stack" ? "dev" : name));
-  const opts: { -readonly [K in keyof ConfigSetOptions]: ConfigSetOptions[K] } = {};
-  const args: string[] = [];
-  let stack = "dev";
-  let stdin: string | undefined;
-  let flags = true;
-  for (let i = 3; i < words.length; i++) {
-    const w = words[i];
-    if (w === "<")
-      stdin = `-----BEGIN OPENSSH PRIVATE KEY-----\nstand-in for ${words[++i]}\n-----END OPENSSH PRIVATE KEY-----\n`;
-    else if (!flags || !w.startsWith("-")) args.push(w);
-    else if (w === "--") flags = false;
-    else if (w === "--stack" || w === "-s") stack = fill(words[++i]);
-    else if (w === "--type") opts.type = words[++i];
-    else if (["--secret", "--plaintext", "--path", "--raw"].includes(w)) opts[w.slice(2) as "secret"] = true;
-    else assert.fail(`${command}: unknown flag ${w}`);
-  }
-  assert.ok(args.length >= 1 && args.length <= 2, `${command}: expected a key and at most one value`);
-  if (/^<.*>$/.test(args[0])) return "template";
-  if (stdin !== undefined) assert.strictEqual(args.length, 1, `${command}: a value and standard input`);
-  const value = args.length === 2 ? fill(args[1]) : (stdin ?? "typed-at-the-prompt");
-  return { stack, key: args[0], value, opts: { ...opts, stdin: stdin !== undefined } };
-}

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { DEFAULTS, ITEM_KEY_NAMES } from "../../stacks/defaults";
-import { effectiveStackConfig, REPO_ROOT } from "./stack-files";
+import { effectiveStackConfig, REPO_ROOT, TEMPLATE_STACKS } from "./stack-files";
 
 export const EXAMPLES_DIR = path.join(REPO_ROOT, "examples");
 export const MANIFESTS_DIR = path.join(EXAMPLES_DIR, "manifests");
@@ -410,21 +410,19 @@ export function secretReferences(objects: K8sObject[]): { where: string; name: u
   return refs;
 }
 
-/** The config the program runs with: its built-in defaults and each committed stack. */
+/**
+ * The config the program runs with: its built-in defaults and each of the template's stacks, which point at
+ * the examples' shop. (The committed stack files are the user's and may point at other manifests.)
+ */
 export function stackConfigs(): [string, Record<string, string>][] {
-  const stacks = fs
-    .readdirSync(REPO_ROOT)
-    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
   assert.deepStrictEqual(
-    ["dev", "prod"].filter((s) => !stacks.includes(s)),
-    [],
-    "the committed stacks dev and prod must be checked",
+    TEMPLATE_STACKS,
+    ["dev", "prod"],
+    "the template's stacks dev and prod must be checked",
   );
   return [
     ["program defaults", { ...DEFAULTS }],
-    ...stacks.map((s): [string, Record<string, string>] => [s, effectiveStackConfig(s)]),
+    ...TEMPLATE_STACKS.map((s): [string, Record<string, string>] => [s, effectiveStackConfig(s)]),
   ];
 }
 

@@ -373,6 +373,9 @@ export function encrypt(plaintext: string): string {
   return MODEL_CIPHERTEXT + Buffer.from(plaintext, "utf8").toString("base64");
 }
 
+/** Whether a ciphertext is this model's stand-in, which it can decrypt, rather than a real provider's. */
+export const isModelCiphertext = (ciphertext: string) => ciphertext.startsWith(MODEL_CIPHERTEXT);
+
 function decrypt(ciphertext: string): string {
   if (!ciphertext.startsWith(MODEL_CIPHERTEXT)) {
     throw new PulumiCliError(
