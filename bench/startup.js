@@ -178,7 +178,8 @@ async function child(setup, programDir) {
   const harnessLoaded = performance.now();
 
   const registrations = [];
-  await pulumi.runtime.setMocks(mocksFor(registrations), project.name, STACK, false);
+  // As `pulumi preview` runs it: outside a preview the program waits for Argo CD on the cluster, and there is none.
+  await pulumi.runtime.setMocks(mocksFor(registrations), project.name, STACK, true);
   pulumi.runtime.setAllConfig(project.config, []);
 
   // 3. The program, as Pulumi runs it. run.js requires the same hoisted ts-node module, so wrapping its
