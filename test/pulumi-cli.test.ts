@@ -1,6 +1,10 @@
 /**
- * The model of the Pulumi CLI (test/support/pulumi-cli.ts) against cases read from pulumi/pulumi v3.259.0, and the
- * committed Pulumi.yaml, stack files and README commands run through it.
+ * The model of the Pulumi CLI (test/support/pulumi-cli.ts) against cases read from pulumi/pulumi v3.252.0, and the
+ * committed Pulumi.yaml, stack files and README commands run through it. First read at v3.259.0; re-read at v3.252.0
+ * (the CLI the module proxy serves for the toolchain): between the two, the code the model follows changed only in
+ * form (config.go moved from sdk/go/common/workspace to pkg/workspace, io.go's ParseConfigKey was split, `ReadProject`
+ * takes the working directory), so every case below holds at both. test/e2e/cli-config.e2e.ts runs the real CLI on
+ * the committed files and the documentation's commands.
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -231,6 +235,27 @@ describe("Pulumi CLI model", () => {
       );
     });
 
+    it("refuses a plaintext value that may look like a secret under a key named like one, unless --plaintext", () => {
+      assert.strictEqual(
+        cliError(() => configSet(withRepo(""), "tlsSecret", "argocd-example-com-tls")),
+        "config value for 'toy:tlsSecret' looks like a secret; rerun with --secret to encrypt it, or --plaintext if " +
+          "you meant to store in plaintext",
+      );
+      assert.match(
+        cliError(() => configSet(withRepo(""), "applications[0].dbPassword", "s3cr3t-Value", { path: true })),
+        /^config value for 'toy:applications\[0\]\.dbPassword' looks like a secret/,
+      );
+      // Too short to reach zxcvbn's threshold in any reading, a name that is not a secret's, or said so.
+      const s = set(
+        withRepo(""),
+        ["dbPasswordRotation", "1"],
+        ["repoToken", "abcdefg"],
+        ["repoURL", "https://example.com/a-long-repository-name"],
+        ["tlsSecret", "argocd-example-com-tls", { plaintext: true }],
+      );
+      assert.strictEqual(run(s).config["toy:tlsSecret"], "argocd-example-com-tls");
+    });
+
     it("drops one trailing newline from a value read on standard input unless --raw", () => {
       const r = run(
         set(withRepo(""), ["key", "a\n\n", { stdin: true }], ["rawKey", "a\n", { stdin: true, raw: true }]),
@@ -369,10 +394,11 @@ describe("Pulumi CLI model", () => {
       for (const key of SECRET_KEYS) assert.strictEqual(run.config[key], `value-of-${key}`);
     });
 
-    it("lets an optional secret set without --secret through, and the program refuses it", () => {
+    it("lets an optional secret set with --plaintext through, and the program refuses it", () => {
       try {
         for (const key of SECRET_KEYS) {
-          const run = stackRun("dev", (file) => configSet(file, key, "plaintext-value"));
+          // Without --plaintext (or --secret) the CLI itself may refuse a value that looks like a secret.
+          const run = stackRun("dev", (file) => configSet(file, key, "plaintext-value", { plaintext: true }));
           assert.deepStrictEqual(run.secretKeys, []);
           useMocks("dev", run.config, run.secretKeys);
           assert.throws(loadStackConfig, (e: Error) =>

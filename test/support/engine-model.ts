@@ -3,7 +3,7 @@
  * answer: which URN each resource gets (and so which old resource an alias adopts), and what each resource waits
  * for before it is created.
  *
- * Read in pulumi/pulumi (sdk v3.248 / engine at HEAD):
+ * Read in pulumi/pulumi (the Node SDK at v3.248.0, the version package.json installs; the engine re-read at v3.252.0):
  * - sdk/go/common/resource/urn.go `NewURN` and pkg/resource/deploy/step_generator.go `generateURN`: a URN is
  *   `urn:pulumi:<stack>::<project>::<qualified type>::<name>`, the qualified type being the parent's qualified
  *   type, `$`, then the resource's own type; a resource whose parent is the root stack has no parent type.
@@ -18,13 +18,15 @@
  *   expands a component into its custom children), then awaits its parent's URN. A component's URN resolves only
  *   after its own dependencies were awaited, so a component's dependsOn holds back all of its children.
  *
- * And for deletes (`pulumi destroy`, and the end of a `pulumi up` that dropped resources), read at v3.259.0 (tag
- * commit 0ac56e876614aedf12771d73ef7e80959b8a6fd4):
- * - sdk/nodejs/runtime/resource.ts `prepareResource` ("dependency-urns" phase): what is sent as the resource's
- *   `dependencies` (and `propertyDependencies`) and kept in its state is its OWN dependsOn plus the resources its
- *   inputs came from, each expanded by runtime/dependsOn.ts `getAllTransitivelyReferencedResourceURNs` into the
- *   custom descendants of a component (non-remote components themselves are dropped). A parent's dependsOn is
- *   not among them: it only delays the child's registration (the `await parent.urn`). The state also keeps the
+ * And for deletes (`pulumi destroy`, and the end of a `pulumi up` that dropped resources), first read at v3.259.0 and
+ * re-read at v3.252.0 (tag commit 31997188e2caf0b75a4e50d77574215fd42d7f8c), the CLI the e2e runs: nothing below
+ * differs between the two but types moving package and, in DeleteStep.Apply, an IgnoreProtect option this project
+ * does not use; the Node SDK parts are the same at v3.248.0:
+ * - sdk/nodejs/runtime/resource.ts `prepareResource` (where it collects the dependency URNs): what is sent as the
+ *   resource's `dependencies` (and `propertyDependencies`) and kept in its state is its OWN dependsOn plus the
+ *   resources its inputs came from, each expanded by runtime/dependsOn.ts `getAllTransitivelyReferencedResourceURNs`
+ *   into the custom descendants of a component (non-remote components themselves are dropped). A parent's dependsOn
+ *   is not among them: it only delays the child's registration (the `await parent.urn`). The state also keeps the
  *   parent URN, and a component is in the state with its own dependencies.
  * - pkg/resource/graph/dependency_graph.go `DependenciesOf`: a resource depends on its provider, its parent, its
  *   `dependencies`, its property dependencies (and deletedWith / replaceWith, not used here). A dependency that is

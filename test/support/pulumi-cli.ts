@@ -2,7 +2,7 @@
  * A model of what the Pulumi CLI checks, and what it hands to a Node.js program, before `pulumi preview`, `up` or
  * `destroy` starts the program. Written from pulumi/pulumi at the release MODELLED_CLI_VERSION names (below);
  * every function below names the upstream function it follows. Not modelled: ESC environments (the stack has
- * none), `--config-file`, the `looksLikeSecret` entropy heuristic of `pulumi config set` (a zxcvbn score), and
+ * none), `--config-file`, the exact zxcvbn score of `pulumi config set`'s `looksLikeSecret` (bounded instead), and
  * real encryption (a reversible stand-in marks values set with `--secret`).
  *
  * The flow, as `pulumi up` runs it (pkg/cmd/pulumi/operations/up.go):
@@ -21,11 +21,13 @@ import { parse } from "yaml";
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 /**
- * The pulumi/pulumi release this model was read from (tag commit, as read: 0ac56e876614aedf12771d73ef7e80959b8a6fd4)
- * and the CLI every workflow installs (`pulumi-version` of pulumi/actions). Renovate bumps both in one pull request;
- * test/pins.test.ts then flags the files that record facts read at this version until they are read again.
+ * The pulumi/pulumi release this model was read from (tag commit, as re-read:
+ * 31997188e2caf0b75a4e50d77574215fd42d7f8c), the CLI every workflow installs (`pulumi-version` of pulumi/actions)
+ * and the one toolchain/pulumi builds for the end-to-end tests. Renovate bumps all three in one pull request;
+ * test/pins.test.ts then flags the files that record facts read at this version until they are read again, and
+ * test/e2e/cli-config.e2e.ts runs the built CLI on the cases this model answers.
  */
-export const MODELLED_CLI_VERSION = "3.259.0";
+export const MODELLED_CLI_VERSION = "3.252.0";
 
 /** An error the CLI prints (after `error: `); the message is the CLI's own text. */
 export class PulumiCliError extends Error {
@@ -605,7 +607,7 @@ export function stackFile(stack: string, project: Project = loadProject()): Stac
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// pulumi config set. pkg/cmd/pulumi/config/config.go `configSetCmd.Run`, io.go `parseConfigKey`.
+// pulumi config set. pkg/cmd/pulumi/config/config.go `configSetCmd.Run`, io.go `ParseConfigKey`.
 
 export interface ConfigSetOptions {
   readonly secret?: boolean;
@@ -619,7 +621,7 @@ export interface ConfigSetOptions {
   readonly raw?: boolean;
 }
 
-/** `parseConfigKey` (io.go): a bare key joins the project; with --path only the first segment is a key. */
+/** `ParseConfigKey` (io.go): a bare key joins the project; with --path only the first segment is a key. */
 function parseConfigKey(project: string, key: string, usePath: boolean): string {
   const cut = key.search(/[[.]/);
   if (usePath && cut > 0) {
@@ -628,6 +630,34 @@ function parseConfigKey(project: string, key: string, usePath: boolean): string 
   }
   const { namespace, name } = parseKey(key.includes(":") ? key : `${project}:${key}`);
   return `${namespace}:${name}`;
+}
+
+/** `keyPattern` (config.go): the key names whose plaintext values `pulumi config set` inspects. */
+const SECRET_KEY_PATTERN = /passwd|pass|password|pwd|secret|token/i;
+
+/**
+ * `looksLikeSecret` (config.go), bounded: it refuses a plaintext value when the key name matches keyPattern and
+ * zxcvbn rates the value's first 16 bytes at 80 bits or more, or at 40 or more with 3 per byte. zxcvbn's rating is
+ * at most the brute-force one (length times log2 of the character classes' size, zxcvbn-go
+ * `CalcBruteForceCardinality`), so below 40 bits the CLI never refuses; at or above, this model refuses, since the
+ * real rating (dictionary words, sequences) may not drop below the threshold. Exact for the values a command can
+ * never have refused; on the safe side elsewhere: use --plaintext (or --secret) for such a key.
+ */
+function mayLookLikeSecret(name: string, value: string): boolean {
+  if (!SECRET_KEY_PATTERN.test(name)) return false;
+  const v = Buffer.from(value, "utf8").subarray(0, 16).toString("latin1");
+  if (v.length === 0) return false;
+  // Outside ASCII, Go's unicode classes may count any of the four: assume all of them.
+  const classes: [RegExp, number][] = /[^\x00-\x7f]/.test(v)
+    ? [[/./s, 95]]
+    : [
+        [/[a-z]/, 26],
+        [/[A-Z]/, 26],
+        [/[0-9]/, 10],
+        [/[^a-zA-Z0-9]/, 33],
+      ];
+  const cardinality = classes.reduce((n, [re, size]) => (re.test(v) ? n + size : n), 0);
+  return v.length * Math.log2(cardinality) >= 40;
 }
 
 /** `pulumi config set <key> <value>` on a stack: returns the stack config as the next command reads it back. */
@@ -658,6 +688,11 @@ export function configSet(
       `invalid type ${JSON.stringify(typ)}; must be one of string, int, bool, or float`,
     );
   }
+  if (!opts.secret && !opts.plaintext && mayLookLikeSecret(fullKey.slice(fullKey.indexOf(":") + 1), text)) {
+    throw new PulumiCliError(
+      `config value for '${fullKey}' looks like a secret; rerun with --secret to encrypt it, or --plaintext if you meant to store in plaintext`,
+    );
+  }
   const v: ConfigValue = opts.secret ? { kind: "secure", ciphertext: encrypt(text) } : plain(text);
   const values = new Map(stack.values);
   try {
@@ -670,8 +705,9 @@ export function configSet(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// pulumi preview / up / destroy. pkg/workspace/config.go `mergeConfig`, `validateStackConfigValues`,
-// `validateStackConfigValue`, `createConfigValue`, `missingStackConfigurationKeysError`, `formatMissingKeys`.
+// pulumi preview / up / destroy. sdk/go/common/workspace/config.go (later releases move it, unchanged, to
+// pkg/workspace/config.go) `mergeConfig`, `validateStackConfigValues`, `validateStackConfigValue`,
+// `createConfigValue`, `missingStackConfigurationKeysError`, `formatMissingKeys`.
 
 /** What the program starts with. */
 export interface ProgramRun {
