@@ -14,12 +14,20 @@
  *   `indexOf(replaceString)` in the current file, replaces currentValue inside it (every occurrence:
  *   autoReplaceGlobalMatch defaults to true) and writes it back; a replaceString no longer found is skipped
  *   as "already updated". Renovate compiles the patterns with RE2, so they avoid lookaround and backreferences.
- * - lib/modules/datasource/github-releases: versions are the release tag names (pulumi/pulumi tags `v3.259.0`);
+ * - lib/modules/datasource/github-releases: versions are the release tag names (pulumi/pulumi tags `v3.252.0`);
  *   extractVersionTemplate strips the `v` so the new version is written as the old one is.
+ * - lib/modules/manager/gomod (extract.ts, line-parser.ts): each go.mod line is a dependency: `go` (depType golang),
+ *   a `require` (depType indirect and disabled when marked `// indirect`), a `replace` with a version (depType
+ *   replace); a `tool` line re-enables the indirect requirement of the module that provides it (longest path
+ *   prefix). An update rewrites the version on the dependency's line; the artifact update then runs `go get` (and
+ *   `go mod tidy` with postUpdateOptions gomodTidy), which rewrites go.sum beside it.
+ * - lib/util/package-rules: every rule whose matchers all match applies, in order, later ones overriding earlier;
+ *   matchFileNames holds exact paths or globs (only `dir/**` here).
  * The CLI pin is pulumi/actions' `pulumi-version` input (pulumi/actions v7.0.0 action.yml; src/config.ts
  * makeConfig/makeInstallationConfig read it, src/libs/pulumi-cli.ts downloadCli installs the highest release
  * satisfying it, or keeps a CLI already on the runner that satisfies it). Unset, the range is `^3`: CI would run
- * whatever v3 CLI is newest, not the one test/support/pulumi-cli.ts models.
+ * whatever v3 CLI is newest, not the one test/support/pulumi-cli.ts models. The e2e builds the same CLI from
+ * toolchain/pulumi/go.mod (the gomod manager, in the same group).
  */
 import * as assert from "assert";
 import * as fs from "fs";
@@ -46,10 +54,25 @@ interface Manager {
 interface PackageRule {
   description?: string;
   matchManagers?: string[];
+  matchFileNames?: string[];
   matchDepNames?: string[];
+  matchDepTypes?: string[];
   matchPackageNames?: string[];
   groupName?: string;
   allowedVersions?: string;
+  enabled?: boolean;
+  postUpdateOptions?: string[];
+}
+
+/** A go.mod dependency as the gomod manager extracts it; `line` is the text an update rewrites. */
+interface GoDep {
+  readonly file: string;
+  readonly depName: string;
+  readonly depType: string;
+  readonly currentValue: string;
+  readonly line: string;
+  readonly start: number;
+  readonly enabledByManager: boolean;
 }
 
 interface RenovateConfig {
@@ -76,6 +99,18 @@ const CHARTS: Record<string, string> = {
 
 /** The Pulumi CLI, by its GitHub repository (Renovate's depName for a github-releases lookup). */
 const CLI = "pulumi/pulumi";
+
+/** The modules toolchain/pulumi/go.mod builds the CLI from, both at the CLI's version. */
+const CLI_MODULES = ["github.com/pulumi/pulumi/pkg/v3", "github.com/pulumi/pulumi/sdk/v3"];
+
+/** The module each toolchain/<component>/go.mod builds from (the e2e toolchain's pins, test/toolchain.test.ts). */
+const TOOLCHAIN_MODULES: Record<string, string> = {
+  argocd: "github.com/argoproj/argo-cd/v3",
+  kubernetes: "k8s.io/kubernetes",
+  "kubernetes-provider": "github.com/pulumi/pulumi-kubernetes/provider/v4",
+  kustomize: "sigs.k8s.io/kustomize/kustomize/v5",
+  kwok: "sigs.k8s.io/kwok",
+};
 
 /** Every pinned dependency Renovate bumps through these managers: the charts and the Pulumi CLI. */
 const PINS: Record<string, string> = { ...CHARTS, [CLI]: MODELLED_CLI_VERSION };
@@ -133,8 +168,11 @@ const READ_AT_VERSION: Record<string, string[]> = {
     "test/support/manifests.ts",
     // The operator's status, as the wait reads it and the e2e's stand-in writes it.
     "components/atlas-status.ts",
+    "test/atlas-operator-stand-in.test.ts",
     "test/atlas-status.test.ts",
+    "test/e2e/stand-ins/atlas-operator.ts",
     "test/support/wait-fixtures.ts",
+    "docs/testing.md",
   ],
   // The CLI model's tests and the engine model name the release they were read from.
   [CLI]: ["test/pulumi-cli.test.ts", "test/support/engine-model.ts"],
@@ -216,6 +254,70 @@ function mentions(content: string, version: string): number[] {
 
 const contentsOf = (files: string[]) => new Map(files.map((f) => [f, read(f)]));
 
+/** `parseLine` + `extractPackageFile` of the gomod manager, for one go.mod. */
+function goModDeps(file: string, content: string): GoDep[] {
+  const deps: GoDep[] = [];
+  const tools: string[] = [];
+  let offset = 0;
+  for (const line of content.split("\n")) {
+    const start = offset;
+    offset += line.length + 1;
+    const go = /^\s*go\s+(\S+)\s*$/.exec(line);
+    const req = /^(require)?\s+(\S+\/?\S+)\s+(\S+)(?:\s*\/\/\s*(.*?)\s*)?$/.exec(line);
+    const rep = /^(replace)?\s+(\S+\/?\S+)\s*=>\s*(\S+)(?:\s+(\S+))?(?:\s*\/\/\s*(.*?)\s*)?$/.exec(line);
+    const tool = /^(tool)?\s+(\S+\/?\S+)\s*$/.exec(line);
+    const dep = (depName: string, depType: string, currentValue: string, enabledByManager = true) =>
+      deps.push({ file, depName, depType, currentValue, line, start, enabledByManager });
+    if (go) dep("go", "golang", go[1]);
+    else if (req) {
+      const indirect = req[4] === "indirect" || (req[4] ?? "").startsWith("indirect;");
+      dep(req[2], indirect ? "indirect" : "require", req[3], !indirect);
+    } else if (rep && rep[4] !== undefined && !/^[./]/.test(rep[3])) dep(rep[3], "replace", rep[4]);
+    else if (tool) tools.push(tool[2]);
+  }
+  return deps.map((d) => {
+    const provides = tools.some(
+      (t) =>
+        `${t}/`.startsWith(`${d.depName}/`) &&
+        !deps.some((o) => o.depName.length > d.depName.length && `${t}/`.startsWith(`${o.depName}/`)),
+    );
+    return d.depType === "indirect" && provides ? { ...d, enabledByManager: true } : d;
+  });
+}
+
+/** matchFileNames: an exact path, or `dir/**` for everything below dir. */
+const fileNameMatches = (pattern: string, file: string) =>
+  pattern.endsWith("/**") ? file.startsWith(pattern.slice(0, -2)) : pattern === file;
+
+/** What the packageRules make of one gomod dependency: whether Renovate updates it, and in which group. */
+function goRules(cfg: RenovateConfig, dep: GoDep): { enabled: boolean; groupName?: string; tidy: boolean } {
+  let enabled = dep.enabledByManager;
+  let groupName: string | undefined;
+  let tidy = false;
+  for (const rule of cfg.packageRules) {
+    if (rule.matchManagers && !rule.matchManagers.includes("gomod")) continue;
+    if (rule.matchPackageNames && !rule.matchPackageNames.includes(dep.depName)) continue; // a module's own name
+    if (rule.matchFileNames && !rule.matchFileNames.some((p) => fileNameMatches(p, dep.file))) continue;
+    if (rule.matchDepNames && !rule.matchDepNames.includes(dep.depName)) continue;
+    if (rule.matchDepTypes && !rule.matchDepTypes.includes(dep.depType)) continue;
+    if (rule.enabled !== undefined) enabled = rule.enabled;
+    if (rule.groupName !== undefined) groupName = rule.groupName;
+    if (rule.postUpdateOptions !== undefined) tidy = rule.postUpdateOptions.includes("gomodTidy");
+  }
+  return { enabled, groupName, tidy };
+}
+
+/** Every go.mod dependency Renovate updates (the gomod manager finds every go.mod). */
+function goDepsAll(cfg: RenovateConfig, contents: ReadonlyMap<string, string>): GoDep[] {
+  return [...contents]
+    .filter(([file]) => /(^|\/)go\.mod$/.test(file))
+    .flatMap(([file, content]) => goModDeps(file, content))
+    .filter((d) => goRules(cfg, d).enabled);
+}
+
+/** go.sum beside a go.mod: `go get` rewrites its lines for a module whose requirement moved. */
+const goSumOf = (goMod: string) => goMod.replace(/go\.mod$/, "go.sum");
+
 /** Bumps one chart in the given contents the way doAutoReplace does, one dependency after the other. */
 function bump(
   deps: Dep[],
@@ -239,6 +341,9 @@ describe("chart pins and Renovate", () => {
   const contents = contentsOf(files);
   const cfg = config();
   const deps = extractAll(cfg, contents);
+  const goDeps = goDepsAll(cfg, contents);
+  /** The CLI's places in go.mod files: the modules the e2e's CLI is built from. */
+  const cliGoDeps = goDeps.filter((d) => CLI_MODULES.includes(d.depName));
 
   it("uses only what this test models of Renovate", () => {
     // ignorePaths replaces config:recommended's (it is not mergeable), which would skip test/ and examples/.
@@ -252,6 +357,15 @@ describe("chart pins and Renovate", () => {
         assert.match(s, /\(\?<currentValue>/);
         assert.ok(new RegExp(s, "g").global);
       }
+    }
+    const modelled = ["description", "matchManagers", "matchFileNames", "matchDepNames", "matchDepTypes"];
+    for (const rule of cfg.packageRules) {
+      for (const p of rule.matchFileNames ?? [])
+        assert.match(p, /^[\w./-]+(\/\*\*)?$/, "an exact path or dir/**");
+      if (!rule.matchManagers?.includes("gomod")) continue;
+      const known = [...modelled, "groupName", "enabled", "postUpdateOptions"];
+      for (const key of Object.keys(rule))
+        assert.ok(known.includes(key), `gomod rule: ${key} is not modelled`);
     }
   });
 
@@ -308,9 +422,14 @@ describe("chart pins and Renovate", () => {
     for (const [chart, version] of Object.entries(PINS)) {
       for (const [file, content] of contents) {
         if (file === SELF || READ_AT_VERSION[chart].includes(file)) continue;
-        const spans = deps.filter((d) => d.file === file && d.chart === chart);
+        const spans = [
+          ...deps
+            .filter((d) => d.file === file && d.chart === chart)
+            .map((d) => ({ start: d.start, length: d.replaceString.length })),
+          ...(chart === CLI ? cliSpans(file, content) : []),
+        ];
         for (const at of mentions(content, version)) {
-          const owned = spans.some((d) => at >= d.start && at < d.start + d.replaceString.length);
+          const owned = spans.some((d) => at >= d.start && at < d.start + d.length);
           if (!owned) unowned.push(`${file}:${content.slice(0, at).split("\n").length} ${chart} ${version}`);
         }
       }
@@ -365,10 +484,54 @@ describe("chart pins and Renovate", () => {
     }
   });
 
+  /** The CLI's go.mod lines, and the go.sum lines `go get` rewrites beside them. */
+  function cliSpans(file: string, content: string): { start: number; length: number }[] {
+    const own = cliGoDeps
+      .filter((d) => d.file === file)
+      .map((d) => ({ start: d.start, length: d.line.length }));
+    const sumOf = cliGoDeps.filter((d) => goSumOf(d.file) === file);
+    let offset = 0;
+    for (const line of content.split("\n")) {
+      if (sumOf.some((d) => line.startsWith(`${d.depName} ${d.currentValue}`))) {
+        own.push({ start: offset, length: line.length });
+      }
+      offset += line.length + 1;
+    }
+    return own;
+  }
+
+  /**
+   * The gomod manager's update of the CLI modules: the version on each dependency's line, then the artifact update,
+   * where `go get` writes go.sum lines for the new version in place of the old ones (here: the same lines renamed).
+   */
+  function bumpGo(from: Map<string, string>, newValue: string): Map<string, string> {
+    const next = new Map(from);
+    for (const dep of cliGoDeps) {
+      const bumpedLine = dep.line.replace(dep.currentValue, `v${newValue}`);
+      next.set(dep.file, next.get(dep.file)!.replace(dep.line, bumpedLine));
+      const sum = goSumOf(dep.file);
+      const old = `${dep.depName} ${dep.currentValue}`;
+      next.set(
+        sum,
+        next
+          .get(sum)!
+          .split("\n")
+          .map((l) =>
+            l.startsWith(`${old} `) || l.startsWith(`${old}/`)
+              ? l.replace(old, `${dep.depName} v${newValue}`)
+              : l,
+          )
+          .join("\n"),
+      );
+    }
+    return next;
+  }
+
   for (const chart of Object.keys(PINS)) {
     it(`rewrites every ${chart} pin in one bump and leaves the old version nowhere Renovate owns`, () => {
       const newValue = "98.76.54";
-      const bumped = bump(deps, contents, chart, newValue);
+      const regexBumped = bump(deps, contents, chart, newValue);
+      const bumped = chart === CLI ? bumpGo(regexBumped, newValue) : regexBumped;
       const after = extractAll(cfg, bumped).filter((d) => d.chart === chart);
       assert.strictEqual(
         after.length,
@@ -393,6 +556,13 @@ describe("chart pins and Renovate", () => {
       );
       assert.strictEqual(groups.length, 1, `one group for ${chart}`);
       assert.deepStrictEqual(groups[0].matchManagers, ["custom.regex"]);
+      if (chart === CLI) {
+        // The e2e's CLI: a go module, looked up on the Go module proxy, whose versions are the release tags.
+        assert.deepStrictEqual(cliGoDeps.map((d) => d.depName).sort(), CLI_MODULES);
+        for (const dep of cliGoDeps) {
+          assert.strictEqual(goRules(cfg, dep).groupName, groups[0].groupName, `${dep.file}: ${dep.depName}`);
+        }
+      }
       const managers = cfg.customManagers.filter((m) => m.depNameTemplate === chart);
       const lookups = new Set(
         managers.map((m) =>
@@ -426,6 +596,38 @@ describe("chart pins and Renovate", () => {
       );
     }
     assert.ok(!MODELLED_CLI_VERSION.startsWith("v"), "written as the workflows write it");
+    // And the CLI the e2e builds: pkg/v3 and the sdk/v3 it needs, both at the modelled version.
+    for (const dep of cliGoDeps) {
+      assert.strictEqual(dep.file, "toolchain/pulumi/go.mod");
+      assert.strictEqual(dep.currentValue, `v${MODELLED_CLI_VERSION}`, dep.depName);
+    }
+  });
+
+  it("bumps the e2e toolchain's modules in one pull request, and nothing else in toolchain/ on its own", () => {
+    const inToolchain = goDeps.filter((d) => d.file.startsWith("toolchain/"));
+    for (const [component, module] of Object.entries(TOOLCHAIN_MODULES)) {
+      const dep = inToolchain.find((d) => d.file === `toolchain/${component}/go.mod` && d.depName === module);
+      assert.ok(dep !== undefined, `Renovate does not update ${module} in toolchain/${component}/go.mod`);
+      assert.strictEqual(goRules(cfg, dep).groupName, "e2e toolchain", module);
+    }
+    for (const dep of inToolchain) {
+      const { groupName, tidy } = goRules(cfg, dep);
+      const where = `${dep.file}: ${dep.depType} ${dep.depName}`;
+      assert.ok(
+        groupName === "e2e toolchain" || groupName === "Pulumi CLI",
+        `${where} would get a pull request alone`,
+      );
+      assert.ok(tidy, `${where}: go mod tidy keeps go.sum and the indirect requirements in step`);
+      assert.ok(
+        !["golang", "toolchain"].includes(dep.depType),
+        `${where}: the go directive follows the modules`,
+      );
+      // Argo CD's replaces are its own go.mod's; Kubernetes' staging modules move with k8s.io/kubernetes.
+      if (dep.depType === "replace") assert.strictEqual(dep.file, "toolchain/kubernetes/go.mod", where);
+    }
+    const group = cfg.packageRules.find((r) => r.groupName === "e2e toolchain");
+    assert.match(group?.description ?? "", /serves only some versions/);
+    assert.match(group?.description ?? "", /`go list -m -json PATH@VERSION`/);
   });
 
   it("keeps @pulumi/pulumi below 3.249, which needs Node 22, in both package.json files", () => {
