@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 // Typed with the models generated from Argo CD's CRDs, so a misspelt or misplaced field fails the type-check.
 import type { IApplication } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import type { IAppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
-import type { RepoCredentials } from "../stacks/types";
+import type { AppConfig, RepoCredentials } from "../stacks/types";
 import { IN_CLUSTER_SERVER } from "./common";
 
 export const ARGOCD_API_VERSION = "argoproj.io/v1alpha1";
@@ -55,8 +55,27 @@ function projectDescription(s: ApplicationSettings): string {
   return `Deploys ${s.source.repoURL.slice(0, room)}...${tail}`;
 }
 
-/** The AppProject: this stack's repoURL only, its namespace only, and no cluster-scoped kind but Namespace. */
-export function appProjectManifest(s: ApplicationSettings): IAppProject {
+/**
+ * An entry of AppProject spec.clusterResourceWhitelist as Argo CD v3.4 takes it: the typed model (generated from
+ * an older CRD) lacks `name`, which v3.4.4's ClusterResourceRestrictionItem has (a glob; unset matches every name).
+ */
+export interface ClusterResourceRestrictionItem {
+  readonly group: string;
+  readonly kind: string;
+  readonly name?: string;
+}
+
+/** IAppProject with the v3.4 whitelist entry. */
+export interface AppProjectV34 extends IAppProject {
+  spec: NonNullable<IAppProject["spec"]> & { clusterResourceWhitelist?: ClusterResourceRestrictionItem[] };
+}
+
+/**
+ * The AppProject: this stack's repoURL only, its namespace only, and no cluster-scoped object but that
+ * namespace. Argo CD before v3.4 has no `name` in the whitelist and drops it (the API server prunes fields its CRD
+ * does not know): there the entry allows every Namespace.
+ */
+export function appProjectManifest(s: ApplicationSettings): AppProjectV34 {
   return {
     apiVersion: ARGOCD_API_VERSION,
     kind: "AppProject",
@@ -65,8 +84,9 @@ export function appProjectManifest(s: ApplicationSettings): IAppProject {
       description: projectDescription(s),
       sourceRepos: [s.source.repoURL],
       destinations: [{ server: IN_CLUSTER_SERVER, namespace: s.namespace }],
-      // Namespace only, so that CreateNamespace=true works; the manifests may create nothing else cluster-wide.
-      clusterResourceWhitelist: [{ group: "", kind: "Namespace" }],
+      // Its own Namespace only, so that CreateNamespace=true works; the manifests may create or relabel no other
+      // namespace (kube-system's, another application's) and nothing else cluster-wide.
+      clusterResourceWhitelist: [{ group: "", kind: "Namespace", name: s.namespace }],
     },
   };
 }
@@ -101,14 +121,37 @@ export function applicationManifest(s: ApplicationSettings): IApplication {
   };
 }
 
-/** The data of an Argo CD repository Secret for one repoURL, usable only by the stack's AppProject. */
+/** The keys of an Argo CD repository or credential template Secret that hold the credentials. */
+function credentialData(credentials: RepoCredentials): Record<string, pulumi.Input<string>> {
+  return credentials.kind === "https"
+    ? { username: credentials.username, password: credentials.token }
+    : { sshPrivateKey: credentials.sshPrivateKey };
+}
+
+/**
+ * The data of an Argo CD repository Secret for one repoURL, usable only by the application's AppProject. With
+ * the stack's credential template it holds no credentials: Argo CD then takes the template's (argo-cd v3.4.4
+ * util/db/repository.go enrichCredsToRepo), so the token is stored once.
+ */
 export function repositorySecretData(
   repoURL: string,
   project: string,
-  credentials: RepoCredentials,
+  access: Exclude<AppConfig["repoAccess"], { from: "none" }>,
 ): Record<string, pulumi.Input<string>> {
   const common = { type: "git", url: repoURL, project };
-  return credentials.kind === "https"
-    ? { ...common, username: credentials.username, password: credentials.token }
-    : { ...common, sshPrivateKey: credentials.sshPrivateKey };
+  return access.from === "own" ? { ...common, ...credentialData(access.credentials) } : common;
+}
+
+/** The label value of an Argo CD credential template Secret (argo-cd common.LabelValueSecretTypeRepoCreds). */
+export const CREDENTIAL_TEMPLATE_LABEL_VALUE = "repo-creds";
+
+/**
+ * The data of an Argo CD credential template: Argo CD gives its credentials to every repository whose URL starts
+ * with `urlPrefix` (both normalized; the longest matching prefix wins) and that has none of its own.
+ */
+export function credentialTemplateData(
+  urlPrefix: string,
+  credentials: RepoCredentials,
+): Record<string, pulumi.Input<string>> {
+  return { type: "git", url: urlPrefix, ...credentialData(credentials) };
 }

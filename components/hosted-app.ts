@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { AppConfig, RepoCredentials } from "../stacks/types";
+import type { AppConfig } from "../stacks/types";
 import {
   applicationManifest,
   appProjectManifest,
@@ -24,8 +24,11 @@ export interface HostedAppArgs {
   readonly app: AppConfig;
   /** Argo CD's namespace, where the AppProject, the Application and the repository Secret live. */
   readonly argocdNamespace: string;
-  /** Credentials for a private repoURL. Defaults to none (a public repository). */
-  readonly repoCredentials?: RepoCredentials;
+  /**
+   * The stack's credential template, when the application's repository takes its credentials from it: the
+   * repository Secret waits for it. Defaults to none.
+   */
+  readonly credentialTemplate?: pulumi.Resource;
   /**
    * What must exist before Argo CD may see the Application: Argo CD itself with the Atlas health checks in
    * argocd-cm, and the operator with its CRDs and permissions. Only the Argo CD objects wait for these; the
@@ -152,8 +155,12 @@ export class HostedApp extends pulumi.ComponentResource {
       ...v01("project", "kubernetes:argoproj.io/v1alpha1:AppProject"),
     });
 
+    // A private repository gets a Secret scoped to this application's project: with credentials of its own, or
+    // with none, so that Argo CD takes the stack's template's. A public one gets none.
+    const access = app.repoAccess;
     let repository: kx.Secret | undefined;
-    if (args.repoCredentials !== undefined) {
+    if (access.from !== "none") {
+      const template = access.from === "template" && args.credentialTemplate ? [args.credentialTemplate] : [];
       repository = new kx.Secret(
         `${name}-repository`,
         {
@@ -162,9 +169,13 @@ export class HostedApp extends pulumi.ComponentResource {
             namespace: args.argocdNamespace,
             labels: { [REPOSITORY_SECRET_LABEL]: "repository" },
           },
-          stringData: repositorySecretData(app.source.repoURL, app.name, args.repoCredentials),
+          stringData: repositorySecretData(app.source.repoURL, app.name, access),
         },
-        { parent: this, dependsOn: platform, ...v01("repository", "kubernetes:core/v1:Secret") },
+        {
+          parent: this,
+          dependsOn: [...platform, ...template],
+          ...v01("repository", "kubernetes:core/v1:Secret"),
+        },
       );
     }
 

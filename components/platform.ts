@@ -10,6 +10,7 @@ import { alertSubscriptions, notificationsValues, Notifications } from "./notifi
 import { ATLAS_OPERATOR_RELEASE_NAME, AtlasOperator } from "./atlas-operator";
 import { atlasHealthChecks } from "./health-checks";
 import { HostedApp } from "./hosted-app";
+import { RepositoryCredentials } from "./repository-credentials";
 
 /** The stack's config, and what waits for the Applications. */
 export interface AtlasGitOpsArgs extends StackConfig {
@@ -25,6 +26,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
   public readonly notifications: Notifications;
   public readonly gitWebhooks?: GitWebhooks;
   public readonly monitoring?: Monitoring;
+  public readonly repositoryCredentials?: RepositoryCredentials;
 
   constructor(name: string, config: AtlasGitOpsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atlas-gitops:platform:AtlasGitOps", name, {}, opts);
@@ -90,6 +92,14 @@ export class AtlasGitOps extends pulumi.ComponentResource {
       ? undefined
       : { namespace: config.atlas.namespace, serviceAccount: this.atlasOperator.serviceAccountName };
 
+    if (config.repoCredentialTemplate !== undefined) {
+      this.repositoryCredentials = new RepositoryCredentials(
+        "repository-credentials",
+        { template: config.repoCredentialTemplate, argocdNamespace: this.argocd.namespace },
+        { parent: this, dependsOn: [this.argocd] },
+      );
+    }
+
     // No dependsOn on the component: it would hold back its namespace and credentials too. Inside, only the
     // AppProject, the repository Secret and the Application wait for the platform: Argo CD's first sync of an
     // Application needs the Atlas health checks in argocd-cm (or AtlasSchema turns Healthy before it is applied),
@@ -102,7 +112,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
           {
             app,
             argocdNamespace: config.argocd.namespace,
-            repoCredentials: config.repoCredentials,
+            credentialTemplate: this.repositoryCredentials,
             platform: [this.argocd, this.atlasOperator],
             operatorAccess,
             annotations: alertSubscriptions(ops.alerts !== undefined),

@@ -3,13 +3,19 @@
  * resource is registered, so bad input fails with one message that names every problem and how to fix it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseApplications, StackWide } from "./applications";
+import { parseApplications } from "./applications";
 import { CONFIG_KEYS, ConfigKey, KEY_SPECS, PROJECT } from "./defaults";
 import { parseOperations } from "./operations";
 import * as check from "./validate";
-import type { RepoCredentials, StackConfig } from "./types";
+import type { StackConfig } from "./types";
 
-export type { AppConfig, DatabaseEngine, RepoCredentials, StackConfig } from "./types";
+export type {
+  AppConfig,
+  DatabaseEngine,
+  RepoCredentialTemplate,
+  RepoCredentials,
+  StackConfig,
+} from "./types";
 
 /**
  * Raw values as the Pulumi engine hands them over: strings (a structured key as JSON text), or undefined. Keys of
@@ -55,10 +61,12 @@ export function readRawConfig(): RawConfig {
   return raw;
 }
 
-/** Reads and validates the running stack's config. Call it before creating any resource. */
+/** Reads and validates the running stack's config, and prints its warnings. Call it before creating any resource. */
 export function loadStackConfig(): StackConfig {
   const encrypted = new Set(CONFIG_KEYS.filter(isEncrypted));
-  return parseStackConfig(readRawConfig(), pulumi.getStack(), encrypted);
+  const config = parseStackConfig(readRawConfig(), pulumi.getStack(), encrypted);
+  for (const warning of config.warnings) void pulumi.log.warn(warning);
+  return config;
 }
 
 /**
@@ -106,25 +114,19 @@ export function parseStackConfig(
 
   const argocdNamespace = check.dnsLabel(problems, field("argocdNamespace"));
   const atlasNamespace = check.dnsLabel(problems, field("atlasOperatorNamespace"));
-  const stackWide: StackWide = {
-    repoURL: check.repoURL(problems, field("repoURL")),
-    targetRevision: check.revision(problems, field("targetRevision")),
-    syncAutomated: check.boolean(problems, field("syncAutomated")),
-    syncPrune: check.boolean(problems, field("syncPrune")),
-    syncSelfHeal: check.boolean(problems, field("syncSelfHeal")),
-    cascadeDelete: check.boolean(problems, field("cascadeDelete")),
-    waitForSync: check.boolean(problems, field("waitForSync")),
-    waitTimeout: check.timeoutSeconds(problems, field("waitTimeout")),
-  };
-  const applications = parseApplications(problems, {
+  const { applications, template } = parseApplications(problems, {
     field,
-    stackWide,
     encrypted: encrypted.has("applications"),
     platformNamespaces: [field("argocdNamespace"), field("atlasOperatorNamespace")],
+    credentials: {
+      username: field("repoUsername"),
+      token: field("repoToken"),
+      sshPrivateKey: field("repoSshPrivateKey"),
+      tokenValue: secret("repoToken"),
+      sshPrivateKeyValue: secret("repoSshPrivateKey"),
+    },
   });
 
-  const token = secret("repoToken");
-  const sshKey = secret("repoSshPrivateKey");
   const config: StackConfig = {
     stack,
     argocd: {
@@ -140,53 +142,11 @@ export function parseStackConfig(
       token: secret("atlasToken"),
     },
     applications,
-    repoCredentials: repoCredentials(problems, field, applications, token, sshKey),
+    repoCredentialTemplate: template,
     protectResources: check.boolean(problems, field("protectResources")),
     operations: parseOperations(problems, field, secret),
+    warnings: problems.warnings,
   };
-  if (problems.list.length > 0) throw new StackConfigError(problems.list);
+  if (problems.list.length > 0) throw new StackConfigError([...problems.list]);
   return config;
-}
-
-/** HTTPS username + token, or an SSH key, matching every application's repoURL; never both, never half. */
-function repoCredentials(
-  problems: check.Problems,
-  field: (key: ConfigKey) => check.Field,
-  applications: StackConfig["applications"],
-  token: pulumi.Output<string> | undefined,
-  sshPrivateKey: pulumi.Output<string> | undefined,
-): RepoCredentials | undefined {
-  const username = field("repoUsername").value;
-  const urls = [...new Set(applications.map((a) => a.source.repoURL))];
-  const httpsURL = (url: string) => url.startsWith("https://");
-  if (sshPrivateKey !== undefined && (token !== undefined || username !== "")) {
-    problems.fail(
-      field("repoSshPrivateKey"),
-      "expected either an SSH key or an HTTPS username and token, not both",
-    );
-    return undefined;
-  }
-  if (sshPrivateKey !== undefined) {
-    if (urls.some(httpsURL)) {
-      problems.fail(
-        field("repoSshPrivateKey"),
-        "expected an ssh:// or user@host:path repoURL for an SSH key",
-      );
-    }
-    return { kind: "ssh", sshPrivateKey };
-  }
-  if (token === undefined && username === "") return undefined;
-  if (token === undefined) {
-    problems.add(
-      `Config '${PROJECT}:repoToken' is not set, but '${PROJECT}:repoUsername' is '${username}' — an HTTPS ` +
-        `login needs both. Set it with: ${problems.command(field("repoToken"))}`,
-    );
-    return undefined;
-  }
-  if (username === "")
-    problems.fail(field("repoUsername"), "expected the user name that goes with repoToken");
-  if (!urls.every(httpsURL)) {
-    problems.fail(field("repoToken"), "expected an https:// repoURL for a username and token");
-  }
-  return { kind: "https", username, token };
 }

@@ -45,6 +45,11 @@ interface KeySpec {
   /** A valid value, shown in the "Set it with" hint of an error message. */
   readonly example: string;
   readonly secret?: boolean;
+  /**
+   * How the program derives the value when the stack leaves the key unset. Such a key has no default in
+   * Pulumi.yaml (and so is not declared there: the CLI would require it), since a default would hide "unset".
+   */
+  readonly derived?: string;
 }
 
 const KEYS = {
@@ -69,8 +74,8 @@ const KEYS = {
   atlasOperatorClusterWide: { default: "false", example: "true" },
   atlasToken: { example: "<token>", secret: true },
   dbEngine: { default: "mysql", example: "postgres" },
-  dbHost: { default: "mysql", example: "mysql" },
-  dbPort: { default: "3306", example: "3306" },
+  dbHost: { example: "mysql", derived: "by dbEngine: mysql, or postgres" },
+  dbPort: { example: "3306", derived: "by dbEngine: 3306 for mysql, 5432 for postgres" },
   dbName: { default: "example", example: "example" },
   dbUser: { default: "root", example: "root" },
   dbSecretName: { default: "db-credentials", example: "db-credentials" },
@@ -90,19 +95,25 @@ export const KEY_SPECS: Readonly<Record<ConfigKey, KeySpec>> = KEYS;
 
 export const SECRET_KEYS = CONFIG_KEYS.filter((k) => KEY_SPECS[k].secret === true);
 
+/** Keys whose value, when unset, the program derives from others (see KeySpec.derived). */
+export const DERIVED_KEYS = CONFIG_KEYS.filter((k) => KEY_SPECS[k].derived !== undefined);
+
 /** Defaults as the CLI hands them to the program, exactly as Pulumi.yaml declares them. */
 export const DEFAULTS = Object.fromEntries(
   CONFIG_KEYS.filter((k) => KEY_SPECS[k].default !== undefined).map((k) => [k, KEY_SPECS[k].default]),
 ) as Readonly<Partial<Record<ConfigKey, string>>>;
 
 /**
- * The keys of one `applications` item. `inherits` names the stack key an item falls back to; the others fall back
- * to `default`, or to a default derived from the item (namespace: its name; dbHost and dbPort: its engine).
+ * The keys of one `applications` item. `inherits` names the stack key whose value (set, or its default) is the
+ * item's default: every stack key an item can take is inherited, the same way. An item's name has no default; its
+ * namespace defaults to its name; dbHost and dbPort, when neither the item nor the stack sets them, to its engine's.
+ * The credentials are not inherited: the stack's go to a credential template (see stacks/credentials.ts).
  */
 interface ItemKeySpec {
   readonly inherits?: ConfigKey;
-  readonly default?: string;
   readonly example: string;
+  /** Set with `--path --secret`; its value is never shown. */
+  readonly secret?: boolean;
 }
 
 export const ITEM_KEYS = {
@@ -110,20 +121,23 @@ export const ITEM_KEYS = {
   namespace: { example: "billing" },
   repoURL: { inherits: "repoURL", example: "https://github.com/org/manifests" },
   targetRevision: { inherits: "targetRevision", example: "main" },
-  path: { default: "manifests", example: "billing/overlays/dev" },
+  path: { inherits: "path", example: "billing/overlays/dev" },
   syncAutomated: { inherits: "syncAutomated", example: "true" },
   syncPrune: { inherits: "syncPrune", example: "true" },
   syncSelfHeal: { inherits: "syncSelfHeal", example: "true" },
   cascadeDelete: { inherits: "cascadeDelete", example: "false" },
   waitForSync: { inherits: "waitForSync", example: "true" },
   waitTimeout: { inherits: "waitTimeout", example: "1800" },
-  dbEngine: { default: "mysql", example: "postgres" },
-  dbHost: { example: "postgres" },
-  dbPort: { example: "5432" },
-  dbName: { default: "example", example: "billing" },
-  dbUser: { default: "root", example: "billing" },
-  dbSecretName: { default: "db-credentials", example: "db-credentials" },
-  dbPasswordRotation: { default: "0", example: "1" },
+  dbEngine: { inherits: "dbEngine", example: "postgres" },
+  dbHost: { inherits: "dbHost", example: "postgres" },
+  dbPort: { inherits: "dbPort", example: "5432" },
+  dbName: { inherits: "dbName", example: "billing" },
+  dbUser: { inherits: "dbUser", example: "billing" },
+  dbSecretName: { inherits: "dbSecretName", example: "db-credentials" },
+  dbPasswordRotation: { inherits: "dbPasswordRotation", example: "1" },
+  repoUsername: { example: "git" },
+  repoToken: { example: "<token>", secret: true },
+  repoSshPrivateKey: { example: "-- < ~/.ssh/deploy_key", secret: true },
 } satisfies Record<string, ItemKeySpec>;
 
 export type ItemKey = keyof typeof ITEM_KEYS;

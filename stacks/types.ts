@@ -39,11 +39,26 @@ export interface AppConfig {
    * its resources carry aliases to their v0.1 URNs, so moving a stack to `applications` replaces nothing.
    */
   readonly keepsV01Urns: boolean;
+  /**
+   * How Argo CD logs in to the application's repository: not at all (a public repository), with the stack's
+   * credential template (the repoURL is under its prefix), or with credentials of the application's own.
+   */
+  readonly repoAccess:
+    | { readonly from: "none" }
+    | { readonly from: "template" }
+    | { readonly from: "own"; readonly credentials: RepoCredentials };
 }
 
 export type RepoCredentials =
   | { readonly kind: "https"; readonly username: string; readonly token: pulumi.Output<string> }
   | { readonly kind: "ssh"; readonly sshPrivateKey: pulumi.Output<string> };
+
+/** The stack's repoToken or repoSshPrivateKey, for every repository whose URL starts with `urlPrefix`. */
+export interface RepoCredentialTemplate {
+  /** The stack repoURL's host and owner (stacks/repo-url.ts credentialPrefix), such as https://github.com/org/. */
+  readonly urlPrefix: string;
+  readonly credentials: RepoCredentials;
+}
 
 export interface StackConfig {
   readonly stack: string;
@@ -62,8 +77,11 @@ export interface StackConfig {
   };
   /** At least one; the single-application keys make a list of one. */
   readonly applications: readonly AppConfig[];
-  readonly repoCredentials?: RepoCredentials;
+  /** Defaults to none: no stack-wide repository credentials. */
+  readonly repoCredentialTemplate?: RepoCredentialTemplate;
   readonly protectResources: boolean;
   /** Alerts, git webhooks and polling, an Ingress for argocd-server, metrics. */
   readonly operations: OperationsConfig;
+  /** What works but deserves a word (such as an http:// repository); `pulumi up` prints each. */
+  readonly warnings: readonly string[];
 }

@@ -3,15 +3,20 @@
  * instead of throwing, so one run reports every bad key at once; the config reader throws once all are collected.
  */
 import { PROJECT } from "./defaults";
+import {
+  hasSecretUserInfo,
+  redactSecrets,
+  repoURLParts,
+  scpColonInSSH,
+  webPage,
+  withoutSecret,
+} from "./repo-url";
 
 // Kubernetes object names: RFC 1123 labels (namespaces) and subdomains (Secrets), as the API server checks them.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 // An exact chart version: no ranges (^, ~, x, *, >=) and no "latest", so every `pulumi up` installs the same chart.
 const PINNED_VERSION = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
-// The URL forms Argo CD clones: https://, ssh://, git:// and scp-like user@host:path.
-const URL_FORM =
-  /^(https:\/\/[^\s/]+\/\S*|ssh:\/\/[^\s/]+\/\S*|git:\/\/[^\s/]+\/\S*|[\w.-]+@[\w.-]+:[^\s/]\S*)$/;
 const HOSTNAME = /^[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/;
 /** Namespaces the cluster owns; deploying an app into them through its AppProject would widen its reach. */
@@ -33,9 +38,23 @@ export interface Field {
   readonly path?: boolean;
 }
 
-/** Collects problems in one style: `Config '<key>' is '<value>' — <why>. Set it with: <command>`. */
+/**
+ * Collects problems in one style: `Config '<key>' is '<value>' — <why>. Set it with: <command>`. Every message
+ * passes through redactSecrets, so a password or token written into a URL is never shown, whatever shows it.
+ */
 export class Problems {
-  readonly list: string[] = [];
+  private readonly problems: string[] = [];
+  private readonly notes: string[] = [];
+
+  /** What is wrong; any makes the config reader throw. */
+  get list(): readonly string[] {
+    return this.problems;
+  }
+
+  /** What works but deserves a word, such as a repository over plain http://; printed by `pulumi up`. */
+  get warnings(): readonly string[] {
+    return this.notes;
+  }
 
   constructor(readonly stack: string) {}
 
@@ -49,20 +68,20 @@ export class Problems {
   /** Records a bad value; `shown` replaces the value (null: "is set", for secrets). */
   fail(field: Field, why: string, shown: string | null = field.value, example?: string): void {
     const is = shown === null || field.secret ? "is set" : `is '${shown}'`;
-    this.list.push(
-      `Config '${PROJECT}:${field.key}' ${is} — ${why}. Set it with: ${this.command(field, example)}`,
-    );
+    this.add(`Config '${PROJECT}:${field.key}' ${is} — ${why}. Set it with: ${this.command(field, example)}`);
   }
 
   /** Records a missing value. */
   missing(field: Field, why: string): void {
-    this.list.push(
-      `Config '${PROJECT}:${field.key}' is not set — ${why}. Set it with: ${this.command(field)}`,
-    );
+    this.add(`Config '${PROJECT}:${field.key}' is not set — ${why}. Set it with: ${this.command(field)}`);
   }
 
   add(problem: string): void {
-    this.list.push(problem);
+    this.problems.push(redactSecrets(problem));
+  }
+
+  warn(warning: string): void {
+    this.notes.push(redactSecrets(warning));
   }
 }
 
@@ -99,13 +118,66 @@ export const identifier = matching(
   "a name of letters, digits, '_', '$' or '-', starting with a letter or '_'",
 );
 
+/** The `pulumi config set` command of a sibling key: `repoToken` beside `repoURL`, or beside `applications[1].repoURL`. */
+export function sibling(p: Problems, f: Field, key: string, example: string, secret = false): string {
+  const at = f.key.includes(".") ? f.key.slice(0, f.key.lastIndexOf(".") + 1) : "";
+  return p.command({ key: `${at}${key}`, example, secret, path: f.path });
+}
+
+/**
+ * A repository URL Argo CD can clone: https://, ssh://, git://, scp-like user@host:path, or http:// with a warning.
+ * Returns the URL without any secret user info, so that nothing downstream can show or store one.
+ */
 export function repoURL(p: Problems, f: Field): string {
+  const url = withoutSecret(f.value);
+  const parts = repoURLParts(url);
+  const form = "expected an https://, ssh:// or git:// URL, or user@host:path";
   if (f.value === "") {
     p.missing(f, "the stack needs the manifests repository Argo CD tracks");
-  } else if (!URL_FORM.test(f.value)) {
-    p.fail(f, "expected an https://, ssh:// or git:// URL, or user@host:path");
+  } else if (hasSecretUserInfo(f.value)) {
+    // Refused before it is stored anywhere else: the stack file, Application and AppProject are plain text.
+    p.fail(
+      f,
+      "expected no user name, password or token in the URL: it would be stored in plain text in the stack " +
+        "file, the Application and the AppProject. Treat the token as leaked and revoke it. Put the token in " +
+        `the stack's secrets with: ${sibling(p, f, "repoToken", "<token>", true)}`,
+      f.value,
+      url,
+    );
+  } else if (parts === undefined || parts.segments.length === 0) {
+    p.fail(f, form);
+  } else if (parts.segments.some((s) => s === "." || s === "..")) {
+    p.fail(f, `${form}, without '.' or '..' in its path`);
+  } else if (scpColonInSSH(parts) !== undefined) {
+    const fixed = scpColonInSSH(parts)!;
+    p.fail(
+      f,
+      `expected a port or '/' after the host of an ssh:// URL: git reads '${parts.host.split(":")[1]}' as a ` +
+        `port and cannot clone it. Write it as ${fixed.ssh} or ${fixed.scp}`,
+      f.value,
+      fixed.ssh,
+    );
+  } else if (webPage(parts) !== undefined) {
+    const page = webPage(parts)!;
+    const more = [
+      page.revision === undefined ? "" : sibling(p, f, "targetRevision", page.revision),
+      page.path === undefined ? "" : sibling(p, f, "path", page.path),
+    ].filter((c) => c !== "");
+    p.fail(
+      f,
+      `expected the repository's clone URL, not a page of its web UI: Argo CD cannot clone it. The clone URL ` +
+        `is ${page.cloneURL}` +
+        (more.length === 0 ? "" : `; the branch and directory of the page go in: ${more.join("; ")}`),
+      f.value,
+      page.cloneURL,
+    );
+  } else if (parts.form === "http") {
+    p.warn(
+      `Config '${PROJECT}:${f.key}' is '${f.value}' — plain http://: anyone on the way can read and alter the ` +
+        `manifests Argo CD applies. Fine for a git server inside the cluster; credentials are refused over it.`,
+    );
   }
-  return f.value;
+  return url;
 }
 
 export function revision(p: Problems, f: Field): string {

@@ -1,5 +1,8 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application";
 import { AppProject } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject";
 import {
@@ -7,9 +10,11 @@ import {
   ApplicationSettings,
   applicationManifest,
   appProjectManifest,
+  credentialTemplateData,
   repositorySecretData,
 } from "../components/application";
 import { readSchema, schemaErrors } from "./support/manifests";
+import { REPO_ROOT } from "./support/stack-files";
 
 /**
  * Argo CD v3.4.4's own schemas for its kinds, generated from the CRDs it ships (manifests/crds/application-crd.yaml
@@ -130,9 +135,40 @@ describe("Argo CD documents of an application", () => {
           description: "Deploys https://github.com/org/manifests into namespace shop",
           sourceRepos: ["https://github.com/org/manifests"],
           destinations: [{ server: "https://kubernetes.default.svc", namespace: "shop" }],
-          clusterResourceWhitelist: [{ group: "", kind: "Namespace" }],
+          clusterResourceWhitelist: [{ group: "", kind: "Namespace", name: "shop" }],
         },
       });
+    });
+
+    it("lets the manifests create or relabel only the application's own namespace", () => {
+      const other = appProjectManifest({ ...settings, namespace: "billing" });
+      assert.deepStrictEqual(other.spec.clusterResourceWhitelist, [
+        { group: "", kind: "Namespace", name: "billing" },
+      ]);
+    });
+
+    // Argo CD v3.4.4's CRD as released (manifests/crds/appproject-crd.yaml), read from the reference copies beside
+    // the repository (ARGOCD_CRDS_DIR elsewhere): every field of the whitelist entry must be one the API server
+    // keeps, or Argo CD would see an entry without `name` and allow every Namespace.
+    it("limits the Namespace by a field Argo CD v3.4.4's AppProject CRD keeps", function () {
+      const dir =
+        process.env.ARGOCD_CRDS_DIR ??
+        path.join(REPO_ROOT, "..", "shared", "reference", "argo-cd-v3.4.4-crds");
+      const file = path.join(dir, "appproject-crd.yaml");
+      if (!fs.existsSync(file)) this.skip();
+      const crd = parse(fs.readFileSync(file, "utf8"));
+      const version = crd.spec.versions.find((v: { name: string }) => v.name === "v1alpha1");
+      const schema = version.schema.openAPIV3Schema;
+      const entry = schema.properties.spec.properties.clusterResourceWhitelist.items;
+      assert.deepStrictEqual(schemaErrors(schema, project), []);
+      for (const item of project.spec.clusterResourceWhitelist ?? []) {
+        assert.deepStrictEqual(
+          Object.keys(item).filter((k) => !(k in entry.properties)),
+          [],
+          "fields the API server would prune",
+        );
+        assert.strictEqual(item.name, "shop");
+      }
     });
 
     it("passes Argo CD v3.4.4's AppProject schema, and ObjectMeta's", () => {
@@ -160,22 +196,45 @@ describe("Argo CD documents of an application", () => {
   });
 
   describe("repositorySecretData", () => {
-    it("scopes HTTPS credentials to the repoURL and the stack's project", () => {
+    it("scopes an application's own HTTPS credentials to its repoURL and project", () => {
       const token = pulumi.secret("t");
-      assert.deepStrictEqual(
-        repositorySecretData("https://h/r", "shop", { kind: "https", username: "bot", token }),
-        { type: "git", url: "https://h/r", project: "shop", username: "bot", password: token },
-      );
+      const own = { kind: "https", username: "bot", token } as const;
+      assert.deepStrictEqual(repositorySecretData("https://h/r", "shop", { from: "own", credentials: own }), {
+        type: "git",
+        url: "https://h/r",
+        project: "shop",
+        username: "bot",
+        password: token,
+      });
     });
 
-    it("scopes an SSH key to the repoURL and the stack's project", () => {
+    it("scopes an application's own SSH key to its repoURL and project", () => {
       const sshPrivateKey = pulumi.secret("k");
-      assert.deepStrictEqual(repositorySecretData("git@h:r", "shop", { kind: "ssh", sshPrivateKey }), {
+      const own = { kind: "ssh", sshPrivateKey } as const;
+      assert.deepStrictEqual(repositorySecretData("git@h:r", "shop", { from: "own", credentials: own }), {
         type: "git",
         url: "git@h:r",
         project: "shop",
         sshPrivateKey,
       });
+    });
+
+    it("holds no credentials for a repository the stack's template reaches, so Argo CD takes the template's", () => {
+      assert.deepStrictEqual(repositorySecretData("https://h/org/r", "shop", { from: "template" }), {
+        type: "git",
+        url: "https://h/org/r",
+        project: "shop",
+      });
+    });
+  });
+
+  describe("credentialTemplateData", () => {
+    it("gives the credentials to the URL prefix, with no project", () => {
+      const token = pulumi.secret("t");
+      assert.deepStrictEqual(
+        credentialTemplateData("https://github.com/org/", { kind: "https", username: "bot", token }),
+        { type: "git", url: "https://github.com/org/", username: "bot", password: token },
+      );
     });
   });
 });

@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import { parseStackConfig, RawConfig } from "../stacks/config";
 import { configProblems } from "./support/config-problems";
+import { configSet } from "./support/pulumi-cli";
+import { stackRun } from "./support/stack-files";
 
 const REPO = "https://github.com/org/manifests";
 
@@ -38,11 +40,14 @@ describe("applications", () => {
             cascadeDelete: true,
             waitForSync: false,
             waitTimeout: 900,
+            repoSshPrivateKey: "KEY",
           },
         ],
         { targetRevision: "main", syncPrune: "false", cascadeDelete: "false", waitTimeout: "1800" },
       ),
       "dev",
+      // The key was set with --path --secret, which makes the CLI report the whole list as a secret.
+      new Set(["applications"]),
     );
     const [shop, billing, reports] = config.applications;
 
@@ -166,7 +171,8 @@ describe("applications", () => {
         message:
           "Config 'atlas-gitops:applications[0].dbport' is set — expected one of the item keys name, namespace, " +
           "repoURL, targetRevision, path, syncAutomated, syncPrune, syncSelfHeal, cascadeDelete, waitForSync, " +
-          "waitTimeout, dbEngine, dbHost, dbPort, dbName, dbUser, dbSecretName, dbPasswordRotation. Remove it " +
+          "waitTimeout, dbEngine, dbHost, dbPort, dbName, dbUser, dbSecretName, dbPasswordRotation, repoUsername, " +
+          "repoToken, repoSshPrivateKey. Remove it " +
           "with: pulumi config rm --stack dev --path 'applications[0].dbport'",
       },
       {
@@ -264,25 +270,30 @@ describe("applications", () => {
         message: `Config 'atlas-gitops:applications[0].dbHost' is '["a","b"]' — expected a host name`,
       },
       {
-        name: "rejects two applications with the same name",
+        name: "rejects two applications with the same name, suggesting a name no application uses",
         items: [{ name: "billing" }, { name: "billing", namespace: "billing-2" }],
         message:
           "Config 'atlas-gitops:applications[1].name' is 'billing' — expected a name of its own, but " +
-          "'atlas-gitops:applications[0].name' uses it too",
+          "'atlas-gitops:applications[0].name' uses it too. Set it with: pulumi config set --stack dev --path " +
+          "'applications[1].name' billing-3",
       },
       {
         name: "rejects two applications in one namespace (and so two credentials Secrets of one name there)",
         items: [{ name: "billing" }, { name: "invoices", namespace: "billing" }],
         message:
           "Config 'atlas-gitops:applications[1].namespace' is 'billing' — expected a namespace of its own, but " +
-          "'atlas-gitops:applications[0].namespace' uses it too",
+          "'atlas-gitops:applications[0].name' (its name, as its namespace) uses it too. Set it with: pulumi " +
+          "config set --stack dev --path 'applications[1].namespace' invoices",
       },
       {
-        name: "rejects an application whose default namespace is the operator's",
+        name: "blames the name, the key the stack set, when the namespace it gives clashes with the operator's",
         items: [{ name: "atlas-operator" }],
         message:
-          "Config 'atlas-gitops:applications[0].namespace' is 'atlas-operator' — expected a namespace of its own, " +
-          "but 'atlas-gitops:atlasOperatorNamespace' uses it too",
+          "Config 'atlas-gitops:applications[0].name' is 'atlas-operator' — its namespace defaults to its name, " +
+          "which 'atlas-gitops:atlasOperatorNamespace' uses as a namespace too: expected a namespace of its own " +
+          "(set one with: pulumi config set --stack dev --path 'applications[0].namespace' atlas-operator-2) or " +
+          "another name. Set it with: pulumi config set --stack dev --path 'applications[0].name' " +
+          "atlas-operator-2",
       },
       {
         name: "rejects an application in Argo CD's namespace",
@@ -334,22 +345,128 @@ describe("applications", () => {
       ]);
     });
 
-    it("rejects a list set with --secret, which would turn every name in it into a secret", () => {
-      assert.throws(
-        () => parseStackConfig(stackWith([{ name: "billing" }]), "dev", new Set(["applications"])),
-        /Config 'atlas-gitops:applications' is set as a secret — it holds no credential/,
-      );
+    it("rejects a list holding a value set with --secret that is no credential", () => {
+      const problems = configProblems(stackWith([{ name: "billing" }]), "dev", new Set(["applications"]));
+      assert.deepStrictEqual(problems, [
+        "Config 'atlas-gitops:applications' holds a value set with --secret — only an item's repoToken and " +
+          "repoSshPrivateKey are credentials, and anything else in the list must stay readable. Set the list " +
+          "again without --secret: pulumi config rm --stack dev applications; then pulumi config set --stack " +
+          "dev --path 'applications[0].name' myapp",
+      ]);
     });
+  });
+});
 
-    it("rejects an HTTPS token when an item tracks an SSH repository", () => {
-      const raw = stackWith([{ name: "a" }, { name: "b", repoURL: "git@github.com:org/b.git" }], {
-        repoUsername: "bot",
-        repoToken: "t0ken",
-      });
-      assert.throws(
-        () => parseStackConfig(raw, "dev", new Set(["repoToken"])),
-        /Config 'atlas-gitops:repoToken' is set — expected an https:\/\/ repoURL for a username and token/,
+describe("stack keys as every item's defaults", () => {
+  it("checks the single-application keys even when applications is set", () => {
+    const problems = problemsOf(
+      stackWith([{ name: "billing" }], {
+        dbPort: "70000",
+        path: "../x",
+        appNamespace: "Bad_NS",
+        dbEngine: "oracle",
+      }),
+    );
+    for (const key of ["dbPort", "path", "appNamespace", "dbEngine"]) {
+      assert.ok(
+        problems.some((p) => p.startsWith(`Config 'atlas-gitops:${key}' is `)),
+        `expected a problem with '${key}', got:\n  ${problems.join("\n  ")}`,
       );
+    }
+  });
+
+  it("gives an item the stack's path, as it gives repoURL and targetRevision", () => {
+    const [app] = parseStackConfig(
+      stackWith([{ name: "billing" }], { path: "apps/dev" }),
+      "dev",
+    ).applications;
+    assert.strictEqual(app.source.path, "apps/dev");
+  });
+
+  it("gives an item every database key the stack sets, the engine's host and port among them", () => {
+    const [app] = parseStackConfig(
+      stackWith([{ name: "billing" }], {
+        dbEngine: "postgres",
+        dbName: "ledger",
+        dbUser: "ledger",
+        dbSecretName: "ledger-db",
+        dbPasswordRotation: "3",
+      }),
+      "dev",
+    ).applications;
+    assert.deepStrictEqual(app.database, {
+      engine: "postgres",
+      host: "postgres",
+      port: 5432,
+      name: "ledger",
+      user: "ledger",
+      secretName: "ledger-db",
+      passwordRotation: 3,
     });
+  });
+
+  it("lets an item's own value win over the stack's", () => {
+    const [app] = parseStackConfig(
+      stackWith([{ name: "billing", path: "billing", dbHost: "db" }], { path: "apps", dbHost: "shared-db" }),
+      "dev",
+    ).applications;
+    assert.deepStrictEqual([app.source.path, app.database.host], ["billing", "db"]);
+  });
+
+  it("refuses appNamespace with applications set, since it has no effect, and says how to keep the namespace", () => {
+    const problems = problemsOf(stackWith([{ name: "myapp" }], { appNamespace: "store" }));
+    assert.deepStrictEqual(problems, [
+      "Config 'atlas-gitops:appNamespace' is 'store' — it has no effect with applications set: an item's " +
+        "namespace is its own namespace key, or its name. To keep 'myapp' in namespace 'store': pulumi config " +
+        "set --stack dev --path 'applications[0].namespace' store; then remove the key: pulumi config rm " +
+        "--stack dev appNamespace",
+    ]);
+  });
+
+  it("accepts an appNamespace that agrees with the item appName names", () => {
+    const raw = stackWith([{ name: "shop" }], { appName: "shop", appNamespace: "shop" });
+    assert.strictEqual(parseStackConfig(raw, "dev").applications[0].namespace, "shop");
+  });
+
+  it("refuses an appName that names no item, since it could keep nothing", () => {
+    const problems = problemsOf(stackWith([{ name: "billing" }], { appName: "shop" }));
+    assert.deepStrictEqual(problems, [
+      "Config 'atlas-gitops:appName' is 'shop' — with applications set it only names the item that keeps the " +
+        "resources the single-application keys created, and no item is named 'shop'. Add it to keep them: " +
+        "pulumi config set --stack dev --path 'applications[1].name' shop; or remove the key (its application " +
+        "is then deleted): pulumi config rm --stack dev appName",
+    ]);
+  });
+
+  it("reports a postgres item on a MySQL port inherited from the stack on the item, where it is fixed", () => {
+    const problems = problemsOf(
+      stackWith([{ name: "shop" }, { name: "billing", dbEngine: "postgres" }], { dbPort: "3306" }),
+    );
+    assert.deepStrictEqual(problems, [
+      "Config 'atlas-gitops:applications[1].dbPort' is '3306' — expected PostgreSQL's port (usually 5432) with " +
+        "dbEngine postgres (from 'atlas-gitops:dbPort'); 3306 is the other engine's. Leave dbPort unset to take " +
+        "the engine's. Set it with: pulumi config set --stack dev --path 'applications[1].dbPort' 5432",
+    ]);
+  });
+});
+
+describe("the engine decides the database's default host and port", () => {
+  it("gives a single postgres application postgres:5432, as the CLI hands over its config", () => {
+    const run = stackRun("dev", (f) => configSet(f, "dbEngine", "postgres"));
+    const [app] = parseStackConfig(run.config, "dev", new Set(run.secretKeys)).applications;
+    assert.deepStrictEqual([app.database.host, app.database.port], ["postgres", 5432]);
+  });
+
+  it("gives a single mysql application mysql:3306", () => {
+    const [app] = parseStackConfig({ repoURL: REPO }, "dev").applications;
+    assert.deepStrictEqual([app.database.host, app.database.port], ["mysql", 3306]);
+  });
+
+  it("keeps a host and port the stack sets", () => {
+    const [app] = parseStackConfig(
+      { repoURL: REPO, dbEngine: "postgres", dbHost: "pg", dbPort: "6432" },
+      "dev",
+    ).applications;
+    assert.deepStrictEqual([app.database.host, app.database.port], ["pg", 6432]);
   });
 });

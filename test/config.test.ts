@@ -8,7 +8,7 @@ import {
   RawConfig,
   StackConfigError,
 } from "../stacks/config";
-import { CONFIG_KEYS, DEFAULTS, KEY_SPECS, PROJECT, SECRET_KEYS } from "../stacks/defaults";
+import { CONFIG_KEYS, DEFAULTS, DERIVED_KEYS, KEY_SPECS, PROJECT, SECRET_KEYS } from "../stacks/defaults";
 import {
   committedStacks,
   effectiveStackConfig,
@@ -64,13 +64,13 @@ describe("stack config", () => {
         secretName: "db-credentials",
         passwordRotation: 0,
       });
-      assert.strictEqual(c.repoCredentials, undefined);
+      assert.strictEqual(c.repoCredentialTemplate, undefined);
       assert.strictEqual(c.protectResources, false);
     });
 
-    it("declares every key but the optional secrets in Pulumi.yaml, with type, description and default", () => {
+    it("declares every key but the optional secrets and derived keys in Pulumi.yaml, with type, description and default", () => {
       const declared = readProjectFile().config;
-      const declarable = CONFIG_KEYS.filter((k) => !SECRET_KEYS.includes(k));
+      const declarable = CONFIG_KEYS.filter((k) => !SECRET_KEYS.includes(k) && !DERIVED_KEYS.includes(k));
       assert.deepStrictEqual(Object.keys(declared).sort(), [...declarable].sort());
       for (const key of declarable) {
         const spec = declared[key];
@@ -92,11 +92,13 @@ describe("stack config", () => {
       assert.deepStrictEqual([spec.type, spec.items?.type], ["array", "object"]);
     });
 
-    it("gives a project default for every key but repoURL and the optional secrets", () => {
+    it("gives a project default for every key but repoURL, the optional secrets and the derived keys", () => {
       assert.deepStrictEqual(
-        CONFIG_KEYS.filter((k) => !(k in DEFAULTS)),
-        ["repoURL", ...SECRET_KEYS],
+        CONFIG_KEYS.filter((k) => !(k in DEFAULTS)).sort(),
+        ["repoURL", ...SECRET_KEYS, ...DERIVED_KEYS].sort(),
       );
+      // A default would make them always set, as the CLI hands defaults to the program: dbEngine decides them.
+      assert.deepStrictEqual(DERIVED_KEYS, ["dbHost", "dbPort"]);
     });
   });
 
@@ -203,7 +205,7 @@ describe("stack config", () => {
       useMocks("dev", { repoURL: REPO, atlasToken: "", repoToken: "", repoSshPrivateKey: "" });
       const c = loadStackConfig();
       assert.strictEqual(c.atlas.token, undefined);
-      assert.strictEqual(c.repoCredentials, undefined);
+      assert.strictEqual(c.repoCredentialTemplate, undefined);
     });
 
     it("fails before any resource exists when repoURL is missing", () => {
@@ -220,13 +222,6 @@ describe("stack config", () => {
         message:
           "Config 'atlas-gitops:repoURL' is not set — the stack needs the manifests repository Argo CD tracks. " +
           "Set it with: pulumi config set --stack dev repoURL https://github.com/org/manifests",
-      },
-      {
-        name: "rejects a repoURL over plain http",
-        raw: { repoURL: "http://github.com/org/manifests" },
-        message:
-          "Config 'atlas-gitops:repoURL' is 'http://github.com/org/manifests' — expected an https://, ssh:// or " +
-          "git:// URL, or user@host:path. Set it with: pulumi config set --stack dev repoURL https://github.com/org/manifests",
       },
       {
         name: "rejects a repoURL that is not a URL",
@@ -360,10 +355,11 @@ describe("stack config", () => {
       },
       {
         name: "rejects postgres on MySQL's port",
-        raw: { repoURL: REPO, dbEngine: "postgres" },
+        raw: { repoURL: REPO, dbEngine: "postgres", dbPort: "3306" },
         message:
           "Config 'atlas-gitops:dbPort' is '3306' — expected PostgreSQL's port (usually 5432) with dbEngine " +
-          "postgres. Set it with: pulumi config set --stack dev dbPort 5432",
+          "postgres; 3306 is the other engine's. Leave dbPort unset to take the engine's. Set it with: pulumi " +
+          "config set --stack dev dbPort 5432",
       },
       {
         name: "rejects a repository username without a token",
@@ -401,10 +397,11 @@ describe("stack config", () => {
         repoUsername: "git",
         repoToken: token,
       });
-      assert.deepStrictEqual(problems, [
+      assert.strictEqual(
+        problems[0],
         "Config 'atlas-gitops:repoToken' is set — expected an https:// repoURL for a username and token. Set it " +
           "with: pulumi config set --secret --stack dev repoToken <token>",
-      ]);
+      );
       assert.ok(!problems.join("").includes(token));
     });
 
@@ -450,9 +447,13 @@ describe("stack config", () => {
       "ssh://git@github.com/org/manifests.git",
       "git@github.com:org/manifests.git",
       "git://example.com/manifests",
+      "http://gitea-http.gitea.svc:3000/org/manifests.git",
     ]) {
       it(`accepts the repoURL ${url}`, () => {
-        assert.strictEqual(parseStackConfig({ repoURL: url }, "dev").applications[0].source.repoURL, url);
+        // Over SSH Argo CD needs a key, even for a public repository.
+        const key = /^(ssh:|[\w.-]+@)/.test(url) ? { repoSshPrivateKey: "KEY" } : {};
+        const c = parseStackConfig({ repoURL: url, ...key }, "dev", ENCRYPTED);
+        assert.strictEqual(c.applications[0].source.repoURL, url);
       });
     }
 
@@ -462,10 +463,11 @@ describe("stack config", () => {
         "dev",
         ENCRYPTED,
       );
-      assert.ok(c.repoCredentials?.kind === "https");
-      assert.strictEqual(c.repoCredentials.username, "bot");
-      assert.strictEqual(await resolve(c.repoCredentials.token), "t0ken");
-      assert.strictEqual(await isSecret(c.repoCredentials.token), true);
+      const credentials = c.repoCredentialTemplate?.credentials;
+      assert.ok(credentials?.kind === "https");
+      assert.strictEqual(credentials.username, "bot");
+      assert.strictEqual(await resolve(credentials.token), "t0ken");
+      assert.strictEqual(await isSecret(credentials.token), true);
     });
 
     it("reads an SSH key for an scp-style repoURL", async () => {
@@ -474,8 +476,10 @@ describe("stack config", () => {
         "dev",
         ENCRYPTED,
       );
-      assert.ok(c.repoCredentials?.kind === "ssh");
-      assert.strictEqual(await isSecret(c.repoCredentials.sshPrivateKey), true);
+      const credentials = c.repoCredentialTemplate?.credentials;
+      assert.ok(credentials?.kind === "ssh");
+      assert.strictEqual(await isSecret(credentials.sshPrivateKey), true);
+      assert.strictEqual(c.repoCredentialTemplate?.urlPrefix, "git@github.com:org/");
     });
 
     it("accepts postgres on its own port", () => {

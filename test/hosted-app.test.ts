@@ -47,10 +47,18 @@ class Platform extends pulumi.ComponentResource {
 describe("HostedApp", () => {
   describe("a PostgreSQL application from a private repository", () => {
     const recorder = optionsRecorder();
-    const [app] = appsOf(
+    const [parsed] = appsOf(
       [{ name: "ledger", dbEngine: "postgres", dbName: "ledger", dbUser: "ledger", path: "ledger/dev" }],
       { targetRevision: "v1.4.0", waitTimeout: "900" },
     );
+    // Credentials of its own, as `applications[0].repoToken` set with --path --secret gives them.
+    const app = {
+      ...parsed,
+      repoAccess: {
+        from: "own",
+        credentials: { kind: "https", username: "bot", token: pulumi.secret("ghp_x") },
+      },
+    } as const;
     const platform = new Platform("hosted-platform");
     const waits = recordingWaiter();
     let hosted: HostedApp;
@@ -60,7 +68,6 @@ describe("HostedApp", () => {
         {
           app,
           argocdNamespace: "argocd",
-          repoCredentials: { kind: "https", username: "bot", token: pulumi.secret("ghp_x") },
           platform: [platform],
           waiter: waits.waiter,
           protect: true,
@@ -198,6 +205,34 @@ describe("HostedApp", () => {
       const names = (await registered()).map((r) => r.name);
       assert.ok(names.includes("handsync-application"));
       assert.ok(!names.includes("handsync-repository"));
+    });
+  });
+
+  describe("an application under the stack's credential template", () => {
+    const recorder = optionsRecorder();
+    const [app] = appsOf([{ name: "templated" }]);
+    const template = new Platform("templated-credentials");
+    before(() => {
+      new HostedApp(
+        "templated",
+        {
+          app: { ...app, repoAccess: { from: "template" } },
+          argocdNamespace: "argocd",
+          credentialTemplate: template,
+        },
+        { transformations: [recorder.transformation] },
+      );
+    });
+
+    it("declares its repository for its project with no credentials, so Argo CD takes the template's", async () => {
+      const secret = await find(TYPES.secret, "templated-repository");
+      assert.deepStrictEqual(secret.inputs.stringData, { type: "git", url: REPO, project: "templated" });
+    });
+
+    it("creates its repository Secret after the template", () => {
+      assert.ok(
+        (recorder.options.get("templated-repository")?.dependsOn as pulumi.Resource[]).includes(template),
+      );
     });
   });
   describe("in a preview", () => {

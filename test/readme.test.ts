@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { CONFIG_KEYS, KEY_SPECS, SECRET_KEYS } from "../stacks/defaults";
+import { CONFIG_KEYS, DERIVED_KEYS, KEY_SPECS, SECRET_KEYS } from "../stacks/defaults";
 import {
   anchorsOf,
   brokenLink,
@@ -36,19 +36,25 @@ describe("the configuration reference", () => {
 
   it("shows each key's real type, default and secret flag", () => {
     const declared = readProjectFile().config;
+    // Not declared in Pulumi.yaml either: unset, the program derives them from dbEngine.
+    const derivedTypes: Record<string, string> = { dbHost: "string", dbPort: "integer" };
+    assert.deepStrictEqual(Object.keys(derivedTypes), DERIVED_KEYS);
     for (const key of CONFIG_KEYS) {
       const [type, shownDefault, , , secret] = table.get(key) ?? [];
       const isSecret = SECRET_KEYS.includes(key);
       // The optional secrets are not declared in Pulumi.yaml (see it); they are strings read by the program.
-      assert.strictEqual(type, isSecret ? "string" : declared[key].type, `documented type of '${key}'`);
+      const declaredType = isSecret ? "string" : (derivedTypes[key] ?? declared[key].type);
+      assert.strictEqual(type, declaredType, `documented type of '${key}'`);
       const expected = KEY_SPECS[key].default;
       const want = isSecret
         ? "unset"
-        : expected === undefined
-          ? "(required)"
-          : expected === ""
-            ? "empty"
-            : `\`${expected}\``;
+        : DERIVED_KEYS.includes(key)
+          ? "by `dbEngine`"
+          : expected === undefined
+            ? "(required)"
+            : expected === ""
+              ? "empty"
+              : `\`${expected}\``;
       assert.strictEqual(shownDefault, want, `documented default of '${key}'`);
       assert.strictEqual(secret === "yes", SECRET_KEYS.includes(key), `documented secret flag of '${key}'`);
     }

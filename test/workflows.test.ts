@@ -397,6 +397,55 @@ describe("GitHub workflows", function () {
     });
   }
 
+  /**
+   * Each run of a job: one per matrix include (its `${{ matrix.* }}` filled in), or the job itself. GitHub gives
+   * a job an environment's secrets only when it names that environment, and holds it for the environment's
+   * required reviewers first.
+   */
+  function jobRuns(job: Job): { environment?: string; stack?: string; text: string }[] {
+    const combos: Record<string, string>[] = job.strategy?.matrix?.include ?? [{}];
+    return combos.map((combo) => {
+      const fill = (text: string) =>
+        text
+          .replace(
+            /\$\{\{\s*secrets\[matrix\.(\w+)\]\s*\}\}/g,
+            (_, k: string) => `\${{ secrets.${combo[k]} }}`,
+          )
+          .replace(/\$\{\{\s*matrix\.(\w+)\s*\}\}/g, (_, k: string) => combo[k] ?? "");
+      const env = job.environment;
+      const stackFlag = job.steps.map((s) => pulumiUpArgs(s)).find((a) => a !== undefined);
+      return {
+        environment: fill(typeof env === "object" ? env.name : (env ?? "")) || undefined,
+        stack: combo.stack ?? (stackFlag ? flag(stackFlag, "--stack") : undefined),
+        text: fill(JSON.stringify(job)),
+      };
+    });
+  }
+
+  for (const file of ["pull-request.yml", "deploy.yml"]) {
+    it(`gives no run of ${file} prod's credentials without the production environment's approval`, function () {
+      const workflow = readWorkflow(file);
+      let prodRuns = 0;
+      for (const [name, job] of Object.entries(workflow.jobs)) {
+        for (const run of jobRuns(job)) {
+          const touchesProd =
+            run.stack === "prod" || run.text.includes(`secrets.${kubeconfigSecret("prod")}`);
+          if (!touchesProd) continue;
+          prodRuns++;
+          assert.strictEqual(run.environment, "production", `${file}: job '${name}' reaches prod`);
+        }
+      }
+      assert.ok(prodRuns > 0, `${file}: no run of prod found, so this checks nothing`);
+    });
+  }
+
+  it("lets dev previews run without waiting for prod's reviewers", function () {
+    const preview = readWorkflow("pull-request.yml").jobs.preview;
+    const dev = jobRuns(preview).find((r) => r.stack === "dev");
+    assert.ok(dev !== undefined);
+    assert.notStrictEqual(dev.environment, "production");
+  });
+
   it("documents in the CI/CD guide every secret the workflows read", function () {
     const doc = readDoc("docs/ci-cd-and-promotion.md");
     const text = ["pull-request.yml", "deploy.yml"]
