@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ARGOCD_CHART_VERSION } from "../stacks/defaults";
+import { releaseValues } from "./chart-values";
 import { componentNamespace, guardRailOptions, mergeValues, RELEASE_SETTINGS } from "./common";
 
 export const ARGOCD_CHART = "argo-cd";
@@ -32,6 +33,8 @@ export interface ArgoCdArgs {
   readonly operationsValues?: Record<string, unknown>;
   /** Chart values merged last, over everything this component sets. Defaults to none. */
   readonly values?: Record<string, unknown>;
+  /** Whether `values` hold a secret: the release's values are then a secret Output. Defaults to false. */
+  readonly valuesSecret?: boolean;
 }
 
 export interface ArgoCdValuesInput {
@@ -97,7 +100,7 @@ export class ArgoCd extends pulumi.ComponentResource {
         repositoryOpts: { repo: ARGOCD_CHART_REPO },
         namespace: namespace.metadata.name,
         ...RELEASE_SETTINGS,
-        values: mergeValues(mergeValues(values, args.operationsValues), args.values),
+        values: releaseValues(mergeValues(values, args.operationsValues), args.values, args.valuesSecret),
       },
       { ...guarded, dependsOn: [namespace] },
     );

@@ -32,6 +32,8 @@ export interface AtlasOperatorArgs {
   readonly protect?: boolean;
   /** Chart values merged last, over everything this component sets. Defaults to none. */
   readonly values?: Record<string, unknown>;
+  /** Whether `values` hold a secret: the release's values are then a secret Output. Defaults to false. */
+  readonly valuesSecret?: boolean;
 }
 
 /** The atlas-operator chart values this project sets. */
@@ -94,7 +96,7 @@ export class AtlasOperator extends pulumi.ComponentResource {
         version: args.chartVersion ?? ATLAS_OPERATOR_CHART_VERSION,
         namespace: namespace.metadata.name,
         ...RELEASE_SETTINGS,
-        values,
+        values: args.valuesSecret ? pulumi.secret(values) : values,
       },
       { ...guarded, dependsOn: this.tokenSecret ? [namespace, this.tokenSecret] : [namespace] },
     );

@@ -42,6 +42,8 @@ export class AtlasGitOps extends pulumi.ComponentResource {
         chartVersion: config.argocd.chartVersion,
         cmEntries: atlasHealthChecks(),
         adminEnabled: config.argocd.adminEnabled,
+        values: config.argocd.values.values,
+        valuesSecret: config.argocd.values.secret,
         operationsValues: [
           notificationsValues({
             stack: config.stack,
@@ -84,6 +86,8 @@ export class AtlasGitOps extends pulumi.ComponentResource {
         atlasToken: config.atlas.token,
         watchNamespaces: config.applications.map((a) => a.namespace),
         clusterWide: config.atlas.clusterWide,
+        values: config.atlas.values.values,
+        valuesSecret: config.atlas.values.secret,
         protect,
       },
       { parent: this },

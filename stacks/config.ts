@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parseApplications } from "./applications";
+import { parseChartValues } from "./chart-values";
 import { CONFIG_KEYS, ConfigKey, KEY_SPECS, PROJECT } from "./defaults";
 import { parseOperations } from "./operations";
 import * as check from "./validate";
@@ -133,6 +134,7 @@ export function parseStackConfig(
       namespace: argocdNamespace,
       chartVersion: check.chartVersion(problems, field("argocdChartVersion")),
       adminEnabled: check.boolean(problems, field("argocdAdminEnabled")),
+      values: parseChartValues(problems, "argocdValues", raw.argocdValues, encrypted.has("argocdValues")),
     },
     atlas: {
       namespace: atlasNamespace,
@@ -140,6 +142,12 @@ export function parseStackConfig(
       prewarmDevDB: check.boolean(problems, field("atlasPrewarmDevDB")),
       clusterWide: check.boolean(problems, field("atlasOperatorClusterWide")),
       token: secret("atlasToken"),
+      values: parseChartValues(
+        problems,
+        "atlasOperatorValues",
+        raw.atlasOperatorValues,
+        encrypted.has("atlasOperatorValues"),
+      ),
     },
     applications,
     repoCredentialTemplate: template,

@@ -84,6 +84,8 @@ const KEYS = {
   repoToken: { example: "<token>", secret: true },
   repoSshPrivateKey: { example: "-- < ~/.ssh/deploy_key", secret: true },
   applications: { default: "[]", example: "myapp" },
+  argocdValues: { default: "{}", example: "{}" },
+  atlasOperatorValues: { default: "{}", example: "{}" },
   ...OPERATIONS_KEYS,
 } satisfies Record<string, KeySpec>;
 

@@ -60,12 +60,21 @@ export interface RepoCredentialTemplate {
   readonly credentials: RepoCredentials;
 }
 
+/** Chart values a stack sets (argocdValues, atlasOperatorValues), merged last over the program's. */
+export interface ChartValues {
+  readonly values: Readonly<Record<string, unknown>>;
+  /** The stack holds them encrypted (a value was set with --secret): the release's values must stay secret. */
+  readonly secret: boolean;
+}
+
 export interface StackConfig {
   readonly stack: string;
   readonly argocd: {
     readonly namespace: string;
     readonly chartVersion: string;
     readonly adminEnabled: boolean;
+    /** argocdValues; defaults to none. */
+    readonly values: ChartValues;
   };
   readonly atlas: {
     readonly namespace: string;
@@ -74,6 +83,8 @@ export interface StackConfig {
     /** Watch every namespace with the chart's ClusterRole; false: only the applications' namespaces, by Roles. */
     readonly clusterWide: boolean;
     readonly token?: pulumi.Output<string>;
+    /** atlasOperatorValues; defaults to none. */
+    readonly values: ChartValues;
   };
   /** At least one; the single-application keys make a list of one. */
   readonly applications: readonly AppConfig[];

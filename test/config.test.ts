@@ -44,7 +44,12 @@ describe("stack config", () => {
       );
       assert.deepStrictEqual(app.wait, { enabled: true, timeoutSeconds: 1200 });
       assert.strictEqual(app.keepsV01Urns, true);
-      assert.deepStrictEqual(c.argocd, { namespace: "argocd", chartVersion: "10.1.1", adminEnabled: true });
+      assert.deepStrictEqual(c.argocd, {
+        namespace: "argocd",
+        chartVersion: "10.1.1",
+        adminEnabled: true,
+        values: { values: {}, secret: false },
+      });
       assert.deepStrictEqual(
         { ...c.atlas },
         {
@@ -53,6 +58,7 @@ describe("stack config", () => {
           prewarmDevDB: true,
           clusterWide: false,
           token: undefined,
+          values: { values: {}, secret: false },
         },
       );
       assert.deepStrictEqual(app.database, {
