@@ -108,6 +108,34 @@ describe("README", () => {
   });
 });
 
+describe("versions", () => {
+  const changelog = fs.readFileSync(path.join(REPO_ROOT, "CHANGELOG.md"), "utf8");
+  const released = [...changelog.matchAll(/^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$/gm)].map((m) => m[1]);
+
+  it("has package.json at the newest version of the changelog", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+      version: string;
+    };
+    assert.ok(released.length >= 3, `releases in CHANGELOG.md: ${released.join(", ")}`);
+    assert.strictEqual(pkg.version, released[0]);
+  });
+
+  it("ties every version the upgrade notes name to a release of the changelog", () => {
+    const upgrading = readDoc("docs/upgrading.md");
+    const named = [...upgrading.matchAll(/^## Upgrading from v(\d+\.\d+\.\d+)(?: to v(\d+\.\d+\.\d+))?$/gm)];
+    assert.ok(named.length >= 2);
+    for (const m of named)
+      for (const v of [m[1], m[2]].filter((x) => x !== undefined))
+        assert.ok(released.includes(v), `docs/upgrading.md names v${v}, which CHANGELOG.md does not release`);
+  });
+
+  it("says that v0.1.0 could not run on a current Pulumi CLI until all three secret keys were set", () => {
+    const upgrading = readDoc("docs/upgrading.md");
+    for (const text of ["pulumi/pulumi#21865", "atlasToken", "repoToken", "repoSshPrivateKey", "3.202.0"])
+      assert.ok(upgrading.includes(text), `docs/upgrading.md does not mention ${text}`);
+  });
+});
+
 describe("the documentation's links", () => {
   it("lists every page of docs/ in the documentation files", () => {
     assert.deepStrictEqual(DOC_FILES.filter((f) => f.startsWith("docs/")).sort(), docsOnDisk());

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO_ROOT } from "./pulumi-cli";
 
-/** Every documentation file, README.md first, then docs/ in the order a reader follows the README's links. */
+/** Every documentation file: README.md, docs/ in the order a reader follows the README's links, CHANGELOG.md. */
 export const DOC_FILES: readonly string[] = [
   "README.md",
   "docs/your-own-manifests.md",
@@ -19,6 +19,7 @@ export const DOC_FILES: readonly string[] = [
   "docs/troubleshooting.md",
   "docs/development.md",
   "docs/testing.md",
+  "CHANGELOG.md",
 ];
 
 /** One documentation file's text, by its path from the repository root. */
