@@ -2,12 +2,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ARGOCD_CHART_VERSION } from "../stacks/defaults";
+import { ARGOCD_CHART_REPOSITORY, ARGOCD_CHART_VERSION } from "../stacks/defaults";
 import { releaseValues } from "./chart-values";
-import { componentNamespace, guardRailOptions, mergeValues, RELEASE_SETTINGS } from "./common";
+import { chartSource, componentNamespace, guardRailOptions, mergeValues, RELEASE_SETTINGS } from "./common";
 
 export const ARGOCD_CHART = "argo-cd";
-export const ARGOCD_CHART_REPO = "https://argoproj.github.io/argo-helm";
 /** The Helm release name; the chart derives argocd-server, argocd-cm and the other object names from it. */
 export const ARGOCD_RELEASE_NAME = "argocd";
 /**
@@ -23,6 +22,8 @@ export interface ArgoCdArgs {
   readonly namespace: string;
   /** argo-cd chart version. Defaults to 10.1.1 (Argo CD v3.4.4), the version this project is tested against. */
   readonly chartVersion?: string;
+  /** The Helm repository to pull the chart from. Defaults to argo-helm's (https://argoproj.github.io/argo-helm). */
+  readonly chartRepository?: string;
   /** Extra argocd-cm entries, such as the Atlas health checks. Defaults to none. */
   readonly cmEntries?: Record<string, string>;
   /** Whether the local admin user may log in. Defaults to true; switch it off once SSO is configured. */
@@ -95,9 +96,8 @@ export class ArgoCd extends pulumi.ComponentResource {
       `${name}-release`,
       {
         name: ARGOCD_RELEASE_NAME,
-        chart: ARGOCD_CHART,
+        ...chartSource(args.chartRepository ?? ARGOCD_CHART_REPOSITORY, ARGOCD_CHART),
         version: args.chartVersion ?? ARGOCD_CHART_VERSION,
-        repositoryOpts: { repo: ARGOCD_CHART_REPO },
         namespace: namespace.metadata.name,
         ...RELEASE_SETTINGS,
         values: releaseValues(mergeValues(values, args.operationsValues), args.values, args.valuesSecret),

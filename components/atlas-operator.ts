@@ -2,11 +2,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
-import { ATLAS_OPERATOR_CHART_VERSION } from "../stacks/defaults";
+import { ATLAS_OPERATOR_CHART_REPOSITORY, ATLAS_OPERATOR_CHART_VERSION } from "../stacks/defaults";
 import { atlasOperatorRbacValues, chartServiceAccountName } from "./atlas-operator-rbac";
-import { componentNamespace, guardRailOptions, mergeValues, RELEASE_SETTINGS } from "./common";
+import { chartSource, componentNamespace, guardRailOptions, mergeValues, RELEASE_SETTINGS } from "./common";
 
-export const ATLAS_OPERATOR_CHART = "oci://ghcr.io/ariga/charts/atlas-operator";
+export const ATLAS_OPERATOR_CHART = "atlas-operator";
 export const ATLAS_OPERATOR_RELEASE_NAME = "atlas-operator";
 /** The Secret that holds the token, and its key; the operator reads it as the ATLAS_TOKEN variable. */
 export const ATLAS_TOKEN_SECRET_NAME = "atlas-token";
@@ -17,6 +17,8 @@ export interface AtlasOperatorArgs {
   readonly namespace: string;
   /** atlas-operator chart version. Defaults to 0.7.37, the version this project is tested against. */
   readonly chartVersion?: string;
+  /** The Helm repository to pull the chart from. Defaults to ariga's OCI registry (oci://ghcr.io/ariga/charts). */
+  readonly chartRepository?: string;
   /**
    * The namespaces the operator serves: it watches only these, and HostedApp grants it Roles there. Required
    * (at least one) unless clusterWide.
@@ -92,7 +94,7 @@ export class AtlasOperator extends pulumi.ComponentResource {
       `${name}-release`,
       {
         name: ATLAS_OPERATOR_RELEASE_NAME,
-        chart: ATLAS_OPERATOR_CHART,
+        ...chartSource(args.chartRepository ?? ATLAS_OPERATOR_CHART_REPOSITORY, ATLAS_OPERATOR_CHART),
         version: args.chartVersion ?? ATLAS_OPERATOR_CHART_VERSION,
         namespace: namespace.metadata.name,
         ...RELEASE_SETTINGS,

@@ -45,6 +45,20 @@ export const RELEASE_SETTINGS = {
   maxHistory: 10,
 } as const;
 
+/**
+ * Where Helm pulls a chart from, as the Release takes it. A classic repository (https://, http://) serves an
+ * index.yaml: the chart is named and the repository given in repositoryOpts. An OCI registry has no index: the
+ * chart is the reference `oci://<registry path>/<chart>` itself (pulumi-kubernetes helm_release.go hands it to
+ * Helm's `ChartPathOptions.LocateChart`, which pulls oci:// references from the registry).
+ */
+export function chartSource(
+  repository: string,
+  chart: string,
+): { chart: string; repositoryOpts?: { repo: string } } {
+  const repo = repository.replace(/\/+$/, "");
+  return repo.startsWith("oci://") ? { chart: `${repo}/${chart}` } : { chart, repositoryOpts: { repo } };
+}
+
 type Values = Record<string, unknown>;
 
 const isPlainObject = (v: unknown): v is Values =>

@@ -40,6 +40,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
       {
         namespace: config.argocd.namespace,
         chartVersion: config.argocd.chartVersion,
+        chartRepository: config.argocd.chartRepository,
         cmEntries: atlasHealthChecks(),
         adminEnabled: config.argocd.adminEnabled,
         values: config.argocd.values.values,
@@ -82,6 +83,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
       {
         namespace: config.atlas.namespace,
         chartVersion: config.atlas.chartVersion,
+        chartRepository: config.atlas.chartRepository,
         prewarmDevDB: config.atlas.prewarmDevDB,
         atlasToken: config.atlas.token,
         watchNamespaces: config.applications.map((a) => a.namespace),

@@ -133,12 +133,14 @@ export function parseStackConfig(
     argocd: {
       namespace: argocdNamespace,
       chartVersion: check.chartVersion(problems, field("argocdChartVersion")),
+      chartRepository: check.chartRepository(problems, field("argocdChartRepository")),
       adminEnabled: check.boolean(problems, field("argocdAdminEnabled")),
       values: parseChartValues(problems, "argocdValues", raw.argocdValues, encrypted.has("argocdValues")),
     },
     atlas: {
       namespace: atlasNamespace,
       chartVersion: check.chartVersion(problems, field("atlasOperatorChartVersion")),
+      chartRepository: check.chartRepository(problems, field("atlasOperatorChartRepository")),
       prewarmDevDB: check.boolean(problems, field("atlasPrewarmDevDB")),
       clusterWide: check.boolean(problems, field("atlasOperatorClusterWide")),
       token: secret("atlasToken"),

@@ -8,6 +8,10 @@ export const PROJECT = "atlas-gitops";
 export const ARGOCD_CHART_VERSION = "10.1.1";
 /** The atlas-operator chart this project is tested against (ariga/atlas-operator, charts/atlas-operator). */
 export const ATLAS_OPERATOR_CHART_VERSION = "0.7.37";
+/** Where argo-helm publishes the argo-cd chart (a classic Helm repository with an index.yaml). */
+export const ARGOCD_CHART_REPOSITORY = "https://argoproj.github.io/argo-helm";
+/** Where ariga publishes the atlas-operator chart (an OCI registry; the chart is `<repository>/atlas-operator`). */
+export const ATLAS_OPERATOR_CHART_REPOSITORY = "oci://ghcr.io/ariga/charts";
 /**
  * How long `pulumi up` waits for an Application by default: long enough for a first install to pull the database
  * image, start it, plan and apply the schema with a dev database, and roll out the application.
@@ -67,9 +71,14 @@ const KEYS = {
   protectResources: { default: "false", example: "true" },
   argocdNamespace: { default: "argocd", example: "argocd" },
   argocdChartVersion: { default: ARGOCD_CHART_VERSION, example: ARGOCD_CHART_VERSION },
+  argocdChartRepository: { default: ARGOCD_CHART_REPOSITORY, example: "https://charts.example.com/argo" },
   argocdAdminEnabled: { default: "true", example: "false" },
   atlasOperatorNamespace: { default: "atlas-operator", example: "atlas-operator" },
   atlasOperatorChartVersion: { default: ATLAS_OPERATOR_CHART_VERSION, example: ATLAS_OPERATOR_CHART_VERSION },
+  atlasOperatorChartRepository: {
+    default: ATLAS_OPERATOR_CHART_REPOSITORY,
+    example: "oci://registry.example.com/charts",
+  },
   atlasPrewarmDevDB: { default: "true", example: "false" },
   atlasOperatorClusterWide: { default: "false", example: "true" },
   atlasToken: { example: "<token>", secret: true },

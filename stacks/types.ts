@@ -72,6 +72,8 @@ export interface StackConfig {
   readonly argocd: {
     readonly namespace: string;
     readonly chartVersion: string;
+    /** The Helm repository (https://, oci://, or http:// on a loopback host) the chart is pulled from. */
+    readonly chartRepository: string;
     readonly adminEnabled: boolean;
     /** argocdValues; defaults to none. */
     readonly values: ChartValues;
@@ -79,6 +81,8 @@ export interface StackConfig {
   readonly atlas: {
     readonly namespace: string;
     readonly chartVersion: string;
+    /** The Helm repository (https://, oci://, or http:// on a loopback host) the chart is pulled from. */
+    readonly chartRepository: string;
     readonly prewarmDevDB: boolean;
     /** Watch every namespace with the chart's ClusterRole; false: only the applications' namespaces, by Roles. */
     readonly clusterWide: boolean;

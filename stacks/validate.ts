@@ -180,6 +180,42 @@ export function repoURL(p: Problems, f: Field): string {
   return url;
 }
 
+// Hosts that a plain http:// chart repository may be on: nothing leaves the machine that runs `pulumi up`.
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * A Helm repository to pull a chart from: https:// (a classic repository with an index.yaml) or oci:// (a
+ * registry), or http:// on a loopback host (a local mirror). No user info, query or fragment: Helm would send a
+ * password in the URL to every chart download, and the value is stored in plain text in the stack file.
+ */
+export function chartRepository(p: Problems, f: Field): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(f.value);
+  } catch {
+    url = undefined;
+  }
+  const allowed = "an https:// or oci:// Helm repository URL, or http:// on localhost or 127.0.0.1";
+  if (url === undefined || url.host === "" || !["https:", "oci:", "http:"].includes(url.protocol)) {
+    p.fail(f, `expected ${allowed}`);
+  } else if (url.username !== "" || url.password !== "") {
+    p.fail(
+      f,
+      "expected no user name or password in the URL (it would be stored in plain text); give the mirror's " +
+        "credentials to Helm instead (helm registry login, or a repository entry in helm's repositories.yaml)",
+      `${url.protocol}//***@${url.host}${url.pathname}`,
+    );
+  } else if (url.search !== "" || url.hash !== "") {
+    p.fail(f, `expected ${allowed}, without a query or fragment`);
+  } else if (url.protocol === "http:" && !LOOPBACK_HOST.test(url.hostname)) {
+    p.fail(
+      f,
+      `expected ${allowed}: plain http:// is allowed only on this machine, where nothing can alter it`,
+    );
+  }
+  return f.value.replace(/\/+$/, "");
+}
+
 export function revision(p: Problems, f: Field): string {
   if (f.value.trim() === "" || /\s/.test(f.value)) {
     p.fail(f, "expected a branch, tag or commit (HEAD tracks the default branch)");

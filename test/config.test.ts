@@ -47,6 +47,7 @@ describe("stack config", () => {
       assert.deepStrictEqual(c.argocd, {
         namespace: "argocd",
         chartVersion: "10.1.1",
+        chartRepository: "https://argoproj.github.io/argo-helm",
         adminEnabled: true,
         values: { values: {}, secret: false },
       });
@@ -55,6 +56,7 @@ describe("stack config", () => {
         {
           namespace: "atlas-operator",
           chartVersion: "0.7.37",
+          chartRepository: "oci://ghcr.io/ariga/charts",
           prewarmDevDB: true,
           clusterWide: false,
           token: undefined,
