@@ -109,6 +109,9 @@ describe("pulumi up on a real control plane", function () {
   afterEach(function () {
     if (this.currentTest?.state === "failed") {
       failed = true;
+      console.log(
+        `\n${this.currentTest.title} failed: ${this.currentTest.err?.stack ?? this.currentTest.err}`,
+      );
       console.log(`\nLogs of the failed test (all in ${cp?.work}):\n${cp?.processes.tails()}`);
     }
   });
@@ -230,7 +233,18 @@ describe("pulumi up on a real control plane", function () {
   });
 
   it("keeps every password out of the state and stores only a bcrypt hash of the admin password", async () => {
-    const state = JSON.stringify(await dev.exportStack());
+    // `pulumi stack export` as a user runs it (the Automation API's exportStack adds --show-secrets), and every
+    // file the backend keeps, history included.
+    const exported = execFileSync(path.join(bin, "pulumi"), ["stack", "export", "--stack", "dev"], {
+      cwd: program,
+      env: { ...process.env, ...backend.env },
+      encoding: "utf8",
+    });
+    const stored = execFileSync("grep", ["-r", "-h", "", path.join(backend.dir, "state")], {
+      encoding: "utf8",
+    });
+    const state = exported + stored;
+    assert.match(exported, /"ciphertext"/, "the export should hold the secrets encrypted");
     for (const app of APPS) {
       const secret = cp.get("secret", "db-credentials", app.name);
       for (const [key, value] of Object.entries(secret.data as Record<string, string>)) {

@@ -367,7 +367,10 @@ export class AtlasOperatorStandIn {
           );
         }
       } catch (err) {
-        console.error(`atlas operator stand-in: listing ${PLURALS[kind]}: ${String(err)}`);
+        // Until the atlas-operator chart has installed the CRDs the kind does not exist: nothing to do yet.
+        if (!(err instanceof k8s.ApiException && err.code === 404)) {
+          console.error(`atlas operator stand-in: listing ${PLURALS[kind]}: ${String(err)}`);
+        }
       }
     }
   }

@@ -196,6 +196,9 @@ export class ControlPlane {
       `--service-account-signing-key-file=${this.pki("sa.key")}`,
       "--service-cluster-ip-range=10.96.0.0/16",
       "--authorization-mode=Node,RBAC",
+      // One fake node, and no node lifecycle controller (see startControllers): nothing would lift the
+      // not-ready taint this admission plugin puts on a new node.
+      "--disable-admission-plugins=TaintNodesByCondition",
       "--allow-privileged=true",
     ]);
     const server = `https://127.0.0.1:${apiPort}`;
@@ -236,6 +239,8 @@ export class ControlPlane {
       `--service-account-private-key-file=${this.pki("sa.key")}`,
       `--root-ca-file=${this.pki("ca.crt")}`,
       "--use-service-account-credentials=false",
+      // No node lifecycle controller: on a loaded machine kwok's lease renewals can come late, and the
+      // controller would then mark the node NotReady and every pod on it unready, which kwok does not undo.
       "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route",
     ]);
     this.processes.start("kube-scheduler", path.join(this.opts.bin, "kube-scheduler"), [
@@ -262,6 +267,9 @@ export class ControlPlane {
       `--config=${path.join(this.opts.bin, "kwok-stages.yaml")}`,
       "--manage-all-nodes=false",
       "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+      // The heartbeat stage renews a Lease; with none (kwok's default is 0 s) the node lifecycle controller
+      // finds the node silent after 40 s, marks it NotReady and every pod on it unready.
+      "--node-lease-duration-seconds=40",
       "--cidr=10.244.0.0/16",
       "--node-ip=127.0.0.1",
     ]);

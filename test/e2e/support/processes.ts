@@ -26,6 +26,14 @@ export class Processes {
 
   constructor(readonly logDir: string) {
     fs.mkdirSync(logDir, { recursive: true });
+    // Whatever ends this process (a failed hook, Ctrl-C, a CI timeout) ends what it started, too.
+    process.once("exit", () => this.killAll());
+    for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+  }
+
+  private killAll(): void {
+    for (const s of this.supervisors) s.stop = true;
+    for (const p of this.running) if (p.child.exitCode === null) signalGroup(p, "SIGKILL");
   }
 
   /** Starts `command` in a process group of its own, its stdout and stderr appended to `<logDir>/<name>.log`. */
