@@ -427,10 +427,19 @@ describe("pulumi up on a real control plane", function () {
     });
     const { ops, onEvent } = operations();
     await now.preview({ onEvent });
-    const replaced = ops.filter((o) =>
-      ["replace", "create-replacement", "delete-replaced", "delete"].includes(o.op),
-    );
+    const replaced = ops.filter((o) => ["replace", "create-replacement", "delete-replaced"].includes(o.op));
     assert.deepStrictEqual(replaced, []);
+    // What goes are v0.1's two ComponentResources, which own nothing in the cluster: their children moved to
+    // the HostedApp under aliases (the updates above). No Kubernetes object and no password is deleted.
+    const deleted = ops.filter((o) => o.op === "delete").map((o) => o.type);
+    assert.deepStrictEqual(deleted.sort(), [
+      "atlas-gitops:application:GitOpsApplication",
+      "atlas-gitops:database-credentials:DatabaseCredentials",
+    ]);
+    assert.ok(
+      ops.some((o) => o.op === "update" || o.op === "same"),
+      "the program's resources should carry over from v0.1",
+    );
     await now.up();
     await now.destroy();
     await now.workspace.removeStack("upgrade");
