@@ -151,6 +151,9 @@ describe("pulumi up on a real control plane", function () {
       const stack = await stackOf(program, backend, stackName, {
         ...platformConfig(),
         ...appsConfig(),
+        // Chart values a platform team sets, merged last over the program's (checked after the deploy).
+        'argocdValues.global.deploymentAnnotations["e2e-values"]': "argocd",
+        'atlasOperatorValues.podAnnotations["e2e-values"]': "atlas-operator",
         ...(stackName === "prod" ? { targetRevision: cp.head() } : {}),
       });
       const { ops, onEvent } = operations();
@@ -205,6 +208,19 @@ describe("pulumi up on a real control plane", function () {
     await operator.recheck();
     await up;
     figure("up dev from an empty control plane (two applications)", (Date.now() - t0) / 1000);
+
+    const argocdServer = cp.get("deployment", "argocd-server", "argocd");
+    assert.strictEqual(
+      argocdServer.metadata.annotations?.["e2e-values"],
+      "argocd",
+      "argocdValues did not reach the chart",
+    );
+    const operatorDeployment = cp.get("deployment", "atlas-operator", "atlas-operator");
+    assert.strictEqual(
+      operatorDeployment.spec.template.metadata.annotations?.["e2e-values"],
+      "atlas-operator",
+      "atlasOperatorValues did not reach the chart",
+    );
 
     const head = cp.head();
     for (const app of APPS) {
