@@ -18,7 +18,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import * as bcrypt from "bcryptjs";
 import { AtlasObject, AtlasOperatorStandIn, Outcome } from "./stand-ins/atlas-operator";
 import { ControlPlane } from "./support/control-plane";
-import { figure } from "./support/figures";
+import { allFigures, figure } from "./support/figures";
 import { render, resourceOf, secretKeysRead } from "./support/manifests";
 import { sleep, until } from "./support/processes";
 import {
@@ -117,6 +117,10 @@ describe("pulumi up on a real control plane", function () {
   });
 
   after(async () => {
+    const figures = Object.entries(allFigures());
+    if (figures.length > 0) {
+      console.log(`\nFigures of this run (seconds):\n${figures.map(([w, s]) => `  ${w}: ${s}`).join("\n")}`);
+    }
     await operator?.stop();
     await cp?.stop();
     if (!failed) {
