@@ -229,13 +229,17 @@ export class ControlPlane {
   }
 
   private async startControllers(): Promise<void> {
-    this.processes.start("kube-controller-manager", path.join(this.opts.bin, "kube-controller-manager"), [
+    // What both take: the admin kubeconfig for everything, one instance each, a free loopback port for /healthz.
+    const common = async () => [
       `--kubeconfig=${this.kubeconfig}`,
       `--authentication-kubeconfig=${this.kubeconfig}`,
       `--authorization-kubeconfig=${this.kubeconfig}`,
       "--leader-elect=false",
       "--bind-address=127.0.0.1",
       `--secure-port=${await freePort()}`,
+    ];
+    this.processes.start("kube-controller-manager", path.join(this.opts.bin, "kube-controller-manager"), [
+      ...(await common()),
       `--service-account-private-key-file=${this.pki("sa.key")}`,
       `--root-ca-file=${this.pki("ca.crt")}`,
       "--use-service-account-credentials=false",
@@ -243,14 +247,7 @@ export class ControlPlane {
       // controller would then mark the node NotReady and every pod on it unready, which kwok does not undo.
       "--controllers=*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route",
     ]);
-    this.processes.start("kube-scheduler", path.join(this.opts.bin, "kube-scheduler"), [
-      `--kubeconfig=${this.kubeconfig}`,
-      `--authentication-kubeconfig=${this.kubeconfig}`,
-      `--authorization-kubeconfig=${this.kubeconfig}`,
-      "--leader-elect=false",
-      "--bind-address=127.0.0.1",
-      `--secure-port=${await freePort()}`,
-    ]);
+    this.processes.start("kube-scheduler", path.join(this.opts.bin, "kube-scheduler"), await common());
     // The ServiceAccount admission needs each namespace's "default" ServiceAccount before a pod can be made.
     await until(
       "the default ServiceAccount",
