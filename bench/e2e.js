@@ -4,7 +4,7 @@
  * build (`toolchain/build.sh` with everything cached), reports the cold build of each component as build.sh
  * recorded it when it built it, then runs the e2e suite, which records its own figures (support/figures.ts):
  * preview, `pulumi up` from an empty control plane, a no-op up, an up after a push, how long a failed schema
- * takes to fail `pulumi up`, and destroy.
+ * takes to fail `pulumi up`, and destroy. Arguments after `--` go to mocha.
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS script, run by `node` directly */
 "use strict";
@@ -38,7 +38,8 @@ rows.push(["toolchain cold build: total", cold]);
 rows.push(["toolchain warm build (everything cached)", Math.round(warm * 10) / 10]);
 
 const figures = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-bench-")), "figures.json");
-const run = spawnSync("npx", ["mocha", "--config", "test/e2e/.mocharc.json"], {
+// Extra arguments go to mocha, e.g. `npm run bench:e2e -- --grep "deploys dev"` for one figure.
+const run = spawnSync("npx", ["mocha", "--config", "test/e2e/.mocharc.json", ...process.argv.slice(2)], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, E2E_FIGURES: figures, ATLAS_GITOPS_TOOLCHAIN: cache },
