@@ -23,6 +23,8 @@ const PINNED: Record<string, { readonly module: string; readonly version: string
   },
   kubernetes: { module: "k8s.io/kubernetes", version: "v1.34.4" },
   argocd: { module: "github.com/argoproj/argo-cd/v3", version: "v3.2.11" },
+  // 3.6, as Kubernetes 1.34 is released with; Debian's 3.4 cannot serve the watch-list streams kwok asks for.
+  etcd: { module: "go.etcd.io/etcd/server/v3", version: "v3.6.16" },
   kwok: { module: "sigs.k8s.io/kwok", version: "v0.8.0" },
   kustomize: { module: "sigs.k8s.io/kustomize/kustomize/v5", version: "v5.8.1" },
 };

@@ -9,8 +9,8 @@
 #   bash toolchain/build.sh            # builds what is missing, prints the bin directory
 #   ATLAS_GITOPS_TOOLCHAIN=/some/dir   # a cache directory other than ~/.cache/atlas-gitops/toolchain
 #
-# etcd, Redis and git come from Debian; on a machine where this runs as root with apt-get (CI), missing ones
-# are installed, elsewhere their absence is an error naming the command.
+# Redis and git come from Debian; on a machine where this runs as root with apt-get (CI), missing ones are
+# installed, elsewhere their absence is an error naming the command.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +22,6 @@ log() { printf '[toolchain] %s\n' "$*" >&2; }
 
 debian_packages() {
   local missing=()
-  command -v etcd >/dev/null || missing+=(etcd-server)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v git >/dev/null || missing+=(git)
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -32,7 +31,7 @@ debian_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$cache/apt.log" 2>&1 ||
       { cat "$cache/apt.log" >&2; exit 1; }
     # Debian starts the services it installs; the tests start their own on free ports.
-    for service in etcd redis-server; do
+    for service in redis-server; do
       if command -v systemctl >/dev/null; then systemctl stop "$service" >/dev/null 2>&1 || true; fi
       service "$service" stop >/dev/null 2>&1 || true
     done
@@ -128,6 +127,8 @@ bins+=("$(build kubernetes "-tags selinux,notest,grpcnotrace -ldflags '-s -w$k8s
   k8s.io/kubernetes/cmd/kube-controller-manager=kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler=kube-scheduler \
   k8s.io/kubernetes/cmd/kubectl=kubectl)")
+# etcd 3.6, as Kubernetes 1.34 is released with: Debian's 3.4 cannot serve the watch-list streams kwok asks for.
+bins+=("$(build etcd "-ldflags '-s -w'" go.etcd.io/etcd/server/v3=etcd)")
 bins+=("$(build argocd "-ldflags '-s -w -X github.com/argoproj/argo-cd/v3/common.version=$argocd_version'" \
   github.com/argoproj/argo-cd/v3/cmd=argocd)")
 # Nodes initialize and keep their lease; pods become Ready, Jobs' pods complete, deleted pods go away.

@@ -166,13 +166,15 @@ export class ControlPlane {
 
   private async startEtcdAndApiServer(): Promise<void> {
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    // etcd 3.4 has no --unsafe-no-fsync; memory-backed storage makes its fsyncs free.
+    // Memory-backed storage makes etcd's fsyncs cheap; --unsafe-no-fsync skips them.
     const shm = fs.existsSync("/dev/shm") ? "/dev/shm" : this.work;
     const dataDir = fs.mkdtempSync(path.join(shm, "atlas-gitops-etcd-"));
     fs.symlinkSync(dataDir, path.join(this.work, "etcd-data"));
     const etcdURL = `http://127.0.0.1:${etcdPort}`;
     const peerURL = `http://127.0.0.1:${peerPort}`;
-    this.processes.start("etcd", "etcd", [
+    this.processes.start("etcd", path.join(this.opts.bin, "etcd"), [
+      "--unsafe-no-fsync",
+      "--log-level=warn",
       "--name=e2e",
       `--data-dir=${dataDir}`,
       `--listen-client-urls=${etcdURL}`,
