@@ -15,7 +15,9 @@ import { atlasHealthChecks, HEALTH_CHECK_KEY_PREFIX } from "../components/health
 import { runHealthScript, type HealthStatus } from "./support/lua-sandbox";
 import {
   AtlasOperatorStandIn,
+  decideAlone,
   hashOf,
+  mysqlRefusal,
   reconcilingStepFor,
   reflects,
   statusFor,
@@ -441,6 +443,37 @@ describe("Atlas operator stand-in", () => {
       const count = api.patches.length;
       await sleep(800);
       assert.equal(api.patches.length, count, "the loop went on after stop()");
+    });
+  });
+
+  describe("deciding alone (support/serve-cluster.ts), with MySQL's column limit", () => {
+    const schema = (sql: string): AtlasObject => ({
+      ...created("AtlasSchema", 2),
+      spec: { schema: { sql } },
+    });
+
+    it("refuses a varchar past utf8mb4's 16383 characters with MySQL 8's error 1074, naming the column", () => {
+      assert.equal(
+        mysqlRefusal("CREATE TABLE t (\n  id int,\n  bio VARCHAR(16384) NULL\n);"),
+        "Error 1074 (42000): Column length too big for column 'bio' (max = 16383); use BLOB or TEXT instead",
+      );
+      assert.equal(mysqlRefusal("CREATE TABLE t (bio varchar(16383) NULL, name varchar(255));"), undefined);
+    });
+
+    it("fails such an AtlasSchema as the operator reports a failed apply, which Argo CD reads as Degraded", () => {
+      const o = schema("CREATE TABLE t (broken varchar(70000) NULL);");
+      const outcome = decideAlone(o);
+      assert.deepEqual(outcome, {
+        kind: "failed",
+        reason: "ApplyingSchema",
+        message: mysqlRefusal("broken varchar(70000)"),
+      });
+      assert.equal(health(withStatus(o, statusFor(o, outcome, NOW))).status, "Degraded");
+    });
+
+    it("applies every other AtlasSchema and every AtlasMigration", () => {
+      assert.deepEqual(decideAlone(schema("CREATE TABLE t (name varchar(255));")), applied);
+      assert.deepEqual(decideAlone(created("AtlasMigration", 2)), applied);
     });
   });
 });

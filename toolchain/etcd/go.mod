@@ -1,4 +1,4 @@
-// Builds etcd for the e2e control plane: 3.6, which kube-apiserver v1.34 is released with, where Debian's 3.4
+// Builds etcd for the e2e control plane: 3.6, the minor kube-apiserver v1.34 is released with; Debian's 3.4
 // lacks the watch progress requests that watch-list clients (kwok) need.
 module atlas-gitops/toolchain/etcd
 

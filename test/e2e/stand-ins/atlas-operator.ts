@@ -367,8 +367,9 @@ export class AtlasOperatorStandIn {
           );
         }
       } catch (err) {
-        // Until the atlas-operator chart has installed the CRDs the kind does not exist: nothing to do yet.
-        if (!(err instanceof k8s.ApiException && err.code === 404)) {
+        // Until the atlas-operator chart has installed the CRDs the kind does not exist (404), and just after,
+        // the API server is still setting up its storage (429): nothing to do yet.
+        if (!(err instanceof k8s.ApiException && (err.code === 404 || err.code === 429))) {
           console.error(`atlas operator stand-in: listing ${PLURALS[kind]}: ${String(err)}`);
         }
       }
@@ -437,3 +438,29 @@ export class AtlasOperatorStandIn {
 }
 
 const describe = (o: AtlasObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
+
+/**
+ * For a stand-in that decides alone (support/serve-cluster.ts), a small model of the database: MySQL 8 with
+ * utf8mb4 refuses a varchar longer than 16383 characters. The rest is applied.
+ */
+const MYSQL_VARCHAR_MAX = 16383;
+
+/** What MySQL 8 (utf8mb4) says of a schema's first column that is too long, if any. */
+export function mysqlRefusal(sql: string): string | undefined {
+  for (const m of sql.matchAll(/(\w+)\s+varchar\((\d+)\)/gi)) {
+    if (Number(m[2]) > MYSQL_VARCHAR_MAX) {
+      return (
+        `Error 1074 (42000): Column length too big for column '${m[1]}' (max = ${MYSQL_VARCHAR_MAX}); ` +
+        "use BLOB or TEXT instead"
+      );
+    }
+  }
+  return undefined;
+}
+
+/** The stand-in's own decision: applied, or failed as MySQL would refuse the schema. */
+export function decideAlone(o: AtlasObject): Outcome {
+  const sql = o.kind === "AtlasSchema" ? String(o.spec?.schema?.sql ?? "") : "";
+  const refusal = mysqlRefusal(sql);
+  return refusal ? { kind: "failed", reason: "ApplyingSchema", message: refusal } : { kind: "applied" };
+}

@@ -7,8 +7,11 @@
  *
  * What is not real: no container runs (kwok marks pods Running and Ready, and completes Jobs), so the chart's
  * own Argo CD pods are placeholders while the controller and repo-server run here as processes; and the Atlas
- * operator's status comes from the stand-in (stand-ins/atlas-operator.ts). With E2E_KUBECONFIG set, the tests
- * use that cluster instead and start none of this.
+ * operator's status comes from the stand-in (stand-ins/atlas-operator.ts).
+ *
+ * Given an existing cluster (`existing`: the e2e's E2E_KUBECONFIG), it starts only the git daemon, on an address
+ * that cluster's pods reach, and the chart server (Helm runs on this machine, so loopback does): the cluster runs
+ * Argo CD and the operator from the charts itself.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -24,13 +27,21 @@ export interface ControlPlaneOptions {
   readonly manifests: string;
   /** A Helm repository directory (index.yaml and packages) to serve on loopback; none: charts come from their homes. */
   readonly charts?: string;
+  /** An existing cluster to use instead of starting one. */
+  readonly existing?: ExistingCluster;
+}
+
+export interface ExistingCluster {
+  readonly kubeconfig: string;
+  /** An address of this machine that the cluster's pods reach; the git daemon listens there. */
+  readonly gitHost: string;
 }
 
 export class ControlPlane {
   readonly work: string;
   readonly processes: Processes;
   readonly kubeconfig: string;
-  /** git://127.0.0.1:<port>/manifests.git once started. */
+  /** git://<host>:<port>/manifests.git once started. */
   repoURL = "";
   /** http://127.0.0.1:<port> when a chart directory is served. */
   chartRepository?: string;
@@ -42,7 +53,7 @@ export class ControlPlane {
   constructor(private readonly opts: ControlPlaneOptions) {
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-e2e-"));
     this.processes = new Processes(path.join(this.work, "logs"));
-    this.kubeconfig = path.join(this.work, "kubeconfig");
+    this.kubeconfig = opts.existing?.kubeconfig ?? path.join(this.work, "kubeconfig");
     this.bareRepo = path.join(this.work, "git", "manifests.git");
     this.env = { ...process.env, PATH: `${opts.bin}:${process.env.PATH}`, KUBECONFIG: this.kubeconfig };
   }
@@ -70,8 +81,19 @@ export class ControlPlane {
     }
   }
 
+  /** Whether this is an existing cluster, which runs Argo CD and the operator itself. */
+  get existing(): boolean {
+    return this.opts.existing !== undefined;
+  }
+
   async start(): Promise<void> {
     const started = Date.now();
+    if (this.opts.existing) {
+      this.kubectl(["get", "--raw", "/readyz"]);
+      await this.startGit(this.opts.existing.gitHost);
+      await this.startCharts();
+      return;
+    }
     this.certificates();
     await this.startEtcdAndApiServer();
     await this.startControllers();
@@ -321,8 +343,8 @@ export class ControlPlane {
     );
   }
 
-  /** A bare repository of examples/manifests, served read-only by `git daemon` on a free port. */
-  private async startGit(): Promise<void> {
+  /** A bare repository of examples/manifests, served read-only by `git daemon` on a free port of `host`. */
+  private async startGit(host = "127.0.0.1"): Promise<void> {
     const checkout = path.join(this.work, "git", "checkout");
     fs.cpSync(this.opts.manifests, checkout, { recursive: true });
     const git = (args: string[], cwd = checkout) =>
@@ -343,12 +365,12 @@ export class ControlPlane {
       "daemon",
       "--export-all",
       "--reuseaddr",
-      "--listen=127.0.0.1",
+      `--listen=${host}`,
       `--port=${port}`,
       `--base-path=${path.join(this.work, "git")}`,
       path.join(this.work, "git"),
     ]);
-    this.repoURL = `git://127.0.0.1:${port}/manifests.git`;
+    this.repoURL = `git://${host.includes(":") ? `[${host}]` : host}:${port}/manifests.git`;
     await until(
       "git daemon",
       () => (git(["ls-remote", this.repoURL]).includes("refs/heads/main") ? true : undefined),

@@ -62,8 +62,12 @@ export interface Backend {
   readonly env: Record<string, string>;
 }
 
-/** A file backend, PULUMI_HOME and passphrase of our own, and PATH with the toolchain and the stand-ins. */
-export function newBackend(bin: string, kubeconfig: string): Backend {
+/**
+ * A file backend, PULUMI_HOME and passphrase of our own, and PATH with the toolchain. With `randomStandIn` the
+ * stand-in random provider is on PATH and the CLI downloads no plugin; without it, the CLI installs the real
+ * random provider the SDK asks for, as on a user's machine.
+ */
+export function newBackend(bin: string, kubeconfig: string, randomStandIn = true): Backend {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-pulumi-"));
   fs.mkdirSync(path.join(dir, "state"));
   const env = {
@@ -71,8 +75,8 @@ export function newBackend(bin: string, kubeconfig: string): Backend {
     PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
     PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
     PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PATH: `${bin}:${STAND_INS_BIN}:${process.env.PATH}`,
+    ...(randomStandIn ? { PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" } : {}),
+    PATH: [bin, ...(randomStandIn ? [STAND_INS_BIN] : []), process.env.PATH].join(":"),
     KUBECONFIG: kubeconfig,
   };
   // The Automation API finds `pulumi` on this process's PATH, and the program reads KUBECONFIG here too.
