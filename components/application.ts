@@ -91,6 +91,22 @@ export function appProjectManifest(s: ApplicationSettings): AppProjectV34 {
   };
 }
 
+/** Argo CD 3's retry strategy: @kubernetes-models/argo-cd 2.7.2 models Argo CD 2's, which lacks `refresh`. */
+type RetryStrategy = NonNullable<NonNullable<IApplication["spec"]["syncPolicy"]>["retry"]> & {
+  refresh?: boolean;
+};
+
+/**
+ * Five retries with backoff. `refresh`: each retry syncs the revision the source names by then, so a fix pushed
+ * after a failed sync goes out with the next retry, not after the broken commit's last one (Argo CD
+ * controller/appcontroller.go processRequestedAppOperation; the e2e suite showed the wait without it).
+ */
+const SYNC_RETRY: RetryStrategy = {
+  limit: 5,
+  backoff: { duration: "5s", factor: 2, maxDuration: "3m" },
+  refresh: true,
+};
+
 /** The Application: tracks the configured source, syncs into the stack's namespace, retries with backoff. */
 export function applicationManifest(s: ApplicationSettings): IApplication {
   const automated = s.automated ?? true;
@@ -114,7 +130,7 @@ export function applicationManifest(s: ApplicationSettings): IApplication {
       destination: { server: IN_CLUSTER_SERVER, namespace: s.namespace },
       syncPolicy: {
         ...(automated ? { automated: { prune: s.prune ?? true, selfHeal: s.selfHeal ?? true } } : {}),
-        retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
+        retry: SYNC_RETRY,
         syncOptions: ["CreateNamespace=true"],
       },
     },

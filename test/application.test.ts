@@ -55,7 +55,7 @@ describe("Argo CD documents of an application", () => {
           destination: { server: "https://kubernetes.default.svc", namespace: "shop" },
           syncPolicy: {
             automated: { prune: true, selfHeal: true },
-            retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
+            retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" }, refresh: true },
             syncOptions: ["CreateNamespace=true"],
           },
         },

@@ -453,10 +453,14 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     edit("shop/base/schema.yaml", `        ${REFUSED_COLUMN},\n`, "        display_name varchar(64) NULL,\n");
     markShop("display_name");
     const pushed = cp.commitAndPush("Replace the broken column");
-    // Only the stand-in can refuse connections for 15 s and then apply: a real database cannot, on cue.
+    // Only the stand-in can refuse connections for 15 s and then apply: a real database cannot, on cue. The broken
+    // schema stays refused, as the database would refuse it again on each of Argo CD's retries of its commit.
     let firstSeen: number | undefined;
     outcomes.set("shop/shop", (o) => {
-      if (!JSON.stringify(o.spec).includes("display_name")) return applied;
+      const spec = JSON.stringify(o.spec);
+      if (spec.includes("broken"))
+        return { kind: "failed", reason: "ApplyingSchema", message: REFUSED_ERROR };
+      if (!spec.includes("display_name")) return applied;
       firstSeen ??= Date.now();
       return Date.now() - firstSeen < 15_000
         ? {
