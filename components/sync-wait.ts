@@ -14,7 +14,9 @@
  * - controller/state.go `CompareAppState` writes comparedTo, revision, sync status and (with health) the whole
  *   status from one comparison, so comparedTo equal to the spec means the rest is about it too.
  * - controller/appcontroller.go `processRequestedAppOperation` (~1538): a failed sync with retries left is put
- *   back to phase Running ("Retrying attempt #N"); Failed or Error is final, retries are exhausted.
+ *   back to phase Running ("Retrying attempt #N"); Failed or Error is final, retries are exhausted. A retry
+ *   clears the operation's revision when `retry.refresh` is set (~1429 in v3.2.11), so it syncs what the source
+ *   names then; until then the operation names the commit it is retrying, and Argo CD starts no other sync.
  */
 import { atlasVerdict, type AtlasObject, type AtlasVerdict } from "./atlas-status";
 
@@ -262,6 +264,20 @@ export function assess(
         `Argo CD has stopped retrying. See what it says with: kubectl -n ${t.namespace} get application ${t.name} ` +
         `-o yaml (status.operationState, status.resources, status.conditions); fix the manifests in ` +
         `${t.source.repoURL} ${t.source.path} and push.`,
+    };
+  }
+
+  // A sync of another commit is still running or retrying (Argo CD starts no new sync before it ends): what the
+  // cluster shows is that commit's outcome, not the target's. With retry.refresh the next retry syncs the target;
+  // either way Argo CD moves on within its retry budget, so this is waiting, and no grace period runs out on it.
+  const running = operationRevisions(app);
+  if (op?.phase === "Running" && running.length > 0 && !running.includes(revision)) {
+    return {
+      kind: "waiting",
+      summary:
+        `Argo CD is still syncing ${short(running[0])}` +
+        `${op.message ? ` (${clean(op.message)})` : ""}; ${short(revision)} comes next`,
+      detail: argoDetail(app),
     };
   }
 

@@ -187,6 +187,36 @@ describe("assess", () => {
       assert.equal(judge({ sync: "OutOfSync", health: "Degraded", operation: retrying }).kind, "transient");
       assert.equal(judge({ sync: "OutOfSync", operation: retrying }).kind, "waiting");
     });
+    it("another commit's sync still retrying: waiting for it to end, naming both commits, never transient", () => {
+      // As Argo CD v3.2.11 showed after a fix was pushed over a failed sync: the comparison is at the fix (SHA_B),
+      // the operation retries the broken commit (SHA_A), and the schema still carries that commit's failure.
+      const retryingOld = {
+        ...op("Running", SHA_A),
+        message: "one or more synchronization tasks completed unsuccessfully. Retrying attempt #4 at 8:23AM.",
+      };
+      const failedEarlier = atlas({
+        reason: "ApplyingSchema",
+        message: "Error 1074 (42000): Column length too big",
+      });
+      for (const schemaStatus of ["OutOfSync", "Synced"] as const) {
+        const a = judge(
+          {
+            sync: "OutOfSync",
+            health: "Degraded",
+            operation: retryingOld,
+            schema: { status: schemaStatus, health: "Degraded" },
+          },
+          failedEarlier,
+        );
+        assert.equal(a.kind, "waiting", schemaStatus);
+        assert.match(
+          a.summary,
+          new RegExp(
+            `still syncing ${SHA_A.slice(0, 12)} \\(.*Retrying attempt #4.*\\); ${SHA_B.slice(0, 12)} comes next`,
+          ),
+        );
+      }
+    });
     it("retries exhausted (Failed, retryCount 5): failed", () => {
       const exhausted = {
         ...op("Failed"),
