@@ -133,8 +133,9 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     const taken = NAMESPACES.filter((n) => names("namespaces").includes(n));
     if (taken.length > 0) {
       throw new Error(
-        `E2E_KUBECONFIG's cluster already has the namespaces ${taken.join(", ")}: the suite installs Argo CD and ` +
-          "the operator there and destroys them again, so it needs a cluster without them, e.g. " +
+        `E2E_KUBECONFIG's cluster already has the namespace${taken.length > 1 ? "s" : ""} ${taken.join(", ")}: ` +
+          "the suite installs Argo CD and the operator there and destroys them again, so it needs a cluster " +
+          "without them, e.g. " +
           "`kind create cluster --name atlas-e2e`",
       );
     }
