@@ -255,7 +255,8 @@ export function assess(
   }
 
   const op = st.operationState;
-  if ((op?.phase === "Failed" || op?.phase === "Error") && operationRevisions(app).includes(revision)) {
+  const opRevisions = operationRevisions(app);
+  if ((op?.phase === "Failed" || op?.phase === "Error") && opRevisions.includes(revision)) {
     return {
       kind: "failed",
       summary: `Argo CD's sync of ${short(revision)} ended ${op.phase}${op.message ? `: ${clean(op.message)}` : ""}`,
@@ -270,12 +271,11 @@ export function assess(
   // A sync of another commit is still running or retrying (Argo CD starts no new sync before it ends): what the
   // cluster shows is that commit's outcome, not the target's. With retry.refresh the next retry syncs the target;
   // either way Argo CD moves on within its retry budget, so this is waiting, and no grace period runs out on it.
-  const running = operationRevisions(app);
-  if (op?.phase === "Running" && running.length > 0 && !running.includes(revision)) {
+  if (op?.phase === "Running" && opRevisions.length > 0 && !opRevisions.includes(revision)) {
     return {
       kind: "waiting",
       summary:
-        `Argo CD is still syncing ${short(running[0])}` +
+        `Argo CD is still syncing ${short(opRevisions[0])}` +
         `${op.message ? ` (${clean(op.message)})` : ""}; ${short(revision)} comes next`,
       detail: argoDetail(app),
     };

@@ -103,6 +103,15 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
   const application = (name: string) => cp.get("application.argoproj.io", name, "argocd");
   const names = (kind: string) =>
     cp.kubectl(["get", kind, "-o", "jsonpath={.items[*].metadata.name}"]).split(" ").filter(Boolean).sort();
+  /** The stacks' namespaces among `present`. */
+  const ours = (present: string[]) => NAMESPACES.filter((n) => present.includes(n));
+  const namespacesGone = () =>
+    until(
+      "the stack's namespaces to be gone",
+      () => (ours(names("namespaces")).length > 0 ? undefined : true),
+      5 * 60_000,
+      1000,
+    );
 
   /** Runs the CLI on a stack of this run's backend, as a user would from the project directory. */
   const cli = (args: string[]) =>
@@ -130,7 +139,7 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     const t1 = Date.now();
     await cp.start();
     figure(cp.existing ? "git daemon start" : "control plane start", (Date.now() - t1) / 1000);
-    const taken = NAMESPACES.filter((n) => names("namespaces").includes(n));
+    const taken = ours(names("namespaces"));
     if (taken.length > 0) {
       throw new Error(
         `E2E_KUBECONFIG's cluster already has the namespace${taken.length > 1 ? "s" : ""} ${taken.join(", ")}: ` +
@@ -319,11 +328,7 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
   it("keeps every password out of the state and stores only a bcrypt hash of the admin password", async () => {
     // `pulumi stack export` as a user runs it (the Automation API's exportStack adds --show-secrets), and every
     // file the backend keeps, history included.
-    const exported = execFileSync(path.join(bin, "pulumi"), ["stack", "export", "--stack", "dev"], {
-      cwd: program,
-      env: { ...process.env, ...backend.env },
-      encoding: "utf8",
-    });
+    const exported = cli(["stack", "export", "--stack", "dev"]);
     const stored = execFileSync("grep", ["-r", "-h", "", path.join(backend.dir, "state")], {
       encoding: "utf8",
     });
@@ -378,15 +383,16 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     );
   const shopMark = () =>
     cp.get("deployment", "shop", "shop")?.spec.template.metadata.annotations?.["e2e/revision"];
-  const addColumn = (column: string) =>
+  /** Adds a column to shop's users table, after short_bio: `definition` is e.g. "nickname varchar(64) NULL". */
+  const addColumn = (definition: string) =>
     edit(
       "shop/base/schema.yaml",
       "        short_bio varchar(255) NOT NULL,\n",
-      `        short_bio varchar(255) NOT NULL,\n        ${column} varchar(64) NULL,\n`,
+      `        short_bio varchar(255) NOT NULL,\n        ${definition},\n`,
     );
 
   it("waits for the commit that was pushed, not the one Argo CD last synced", async () => {
-    addColumn("nickname");
+    addColumn("nickname varchar(64) NULL");
     markShop("nickname");
     const pushed = cp.commitAndPush("Add users.nickname");
     const delay = 20_000;
@@ -415,11 +421,7 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
   });
 
   it("fails within 30 s of a final schema failure, naming the application, the AtlasSchema and the operator's message", async () => {
-    edit(
-      "shop/base/schema.yaml",
-      "        short_bio varchar(255) NOT NULL,\n",
-      `$&        ${REFUSED_COLUMN},\n`,
-    );
+    addColumn(REFUSED_COLUMN);
     markShop("broken");
     cp.commitAndPush("A schema the database refuses");
     // The stand-in fails it as the operator reports MySQL's refusal; a real operator and MySQL refuse it.
@@ -492,14 +494,6 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     await dev.workspace.removeStack("dev");
     live.delete("dev");
   });
-
-  const namespacesGone = () =>
-    until(
-      "the stack's namespaces to be gone",
-      () => (NAMESPACES.some((n) => names("namespaces").includes(n)) ? undefined : true),
-      5 * 60_000,
-      1000,
-    );
 
   it(`upgrades a stack deployed by v0.1 (${V01}) to this version without replacing anything`, async () => {
     const old = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-v01-"));
