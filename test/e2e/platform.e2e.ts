@@ -34,6 +34,7 @@ import {
   toolchainBin,
 } from "./support/stack";
 import { targetFrom } from "./support/target";
+import { ARGOCD_CHART_REPOSITORY, ATLAS_OPERATOR_CHART_REPOSITORY } from "../../stacks/defaults";
 
 const MANIFESTS = path.join(REPO_ROOT, "examples", "manifests");
 const APPS = [
@@ -52,6 +53,29 @@ function chartsDir(): string | undefined {
   if (process.env.E2E_CHARTS_DIR) return path.resolve(process.env.E2E_CHARTS_DIR);
   const beside = path.resolve(REPO_ROOT, "..", "shared", "charts");
   return fs.existsSync(path.join(beside, "index.yaml")) ? beside : undefined;
+}
+
+/**
+ * Without a chart directory Helm pulls both charts from their homes: say so once, before anything starts, when
+ * this machine cannot reach them, rather than in every test that installs them. Any HTTP answer (an OCI
+ * registry answers 401 to an anonymous client) means the host is reachable.
+ */
+async function assertChartHomesReachable(): Promise<void> {
+  const homes = [
+    `${ARGOCD_CHART_REPOSITORY}/index.yaml`,
+    `https://${new URL(ATLAS_OPERATOR_CHART_REPOSITORY).host}/v2/`,
+  ];
+  for (const url of homes) {
+    try {
+      await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(10_000) });
+    } catch (e) {
+      throw new Error(
+        `The charts' home ${url} cannot be reached from here (${(e as Error).cause ?? e}), and no chart ` +
+          `directory was found: set E2E_CHARTS_DIR to a Helm repository directory (index.yaml and packages) that ` +
+          `holds both charts, or place one at ${path.resolve(REPO_ROOT, "..", "shared", "charts")}`,
+      );
+    }
+  }
 }
 
 describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFIG names" : "a real control plane"}`, function () {
@@ -135,7 +159,9 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     const target = targetFrom(process.env);
     bin = toolchainBin();
     figure("toolchain (build.sh, this run)", (Date.now() - t0) / 1000);
-    cp = new ControlPlane({ bin, manifests: MANIFESTS, charts: chartsDir(), existing: target.existing });
+    const charts = chartsDir();
+    if (charts === undefined) await assertChartHomesReachable();
+    cp = new ControlPlane({ bin, manifests: MANIFESTS, charts, existing: target.existing });
     const t1 = Date.now();
     await cp.start();
     figure(cp.existing ? "git daemon start" : "control plane start", (Date.now() - t1) / 1000);
