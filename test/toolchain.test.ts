@@ -5,6 +5,7 @@
  * packages, and each build is reproducible from the repository alone (go.sum complete, no local replaces).
  */
 import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -22,7 +23,7 @@ const PINNED: Record<string, { readonly module: string; readonly version: string
     version: "v4.0.0-20260115033456-f47bc2d6f199",
   },
   kubernetes: { module: "k8s.io/kubernetes", version: "v1.34.4" },
-  argocd: { module: "github.com/argoproj/argo-cd/v3", version: "v3.2.11" },
+  argocd: { module: "github.com/argoproj/argo-cd/v3", version: "v3.5.3" },
   // 3.6, as Kubernetes 1.34 is released with; Debian's 3.4 cannot serve the watch-list streams kwok asks for.
   etcd: { module: "go.etcd.io/etcd/server/v3", version: "v3.6.16" },
   kwok: { module: "sigs.k8s.io/kwok", version: "v0.8.0" },
@@ -110,11 +111,11 @@ const components = fs
 const goMod = (component: string) =>
   parseGoMod(fs.readFileSync(path.join(TOOLCHAIN, component, "go.mod"), "utf8"));
 
-/** The packages build.sh builds, by component: the PACKAGE of each PACKAGE=NAME argument of its `build` calls. */
+/** The packages build.sh builds, by component: the PACKAGE of each PACKAGE=NAME argument of its `component` calls. */
 function builtPackages(): Map<string, string[]> {
   const script = fs.readFileSync(path.join(TOOLCHAIN, "build.sh"), "utf8").replace(/\\\n\s*/g, " ");
   const built = new Map<string, string[]>();
-  for (const call of script.matchAll(/\$\(build ([\w-]+) "[^"]*" ([^)]*)\)/g)) {
+  for (const call of script.matchAll(/^component ([\w-]+) "[^"]*" (.*)$/gm)) {
     const packages = [...call[2].matchAll(/(?:^|\s)([\w./-]+)=[\w-]+(?=\s|$)/g)].map((m) => m[1]);
     built.set(call[1], [...(built.get(call[1]) ?? []), ...packages]);
   }
@@ -227,5 +228,125 @@ describe("e2e toolchain pins", () => {
         );
       }
     }
+  });
+});
+
+/**
+ * build.sh's failure paths, tried without a real build: a `go` first on PATH that hands every command to the
+ * real one but `go build`, which it makes fail, produce nothing, or produce a binary that does not run.
+ */
+describe("toolchain/build.sh when a build goes wrong", function () {
+  this.timeout(60_000);
+  const realGo = execFileSync("bash", ["-c", "command -v go"], { encoding: "utf8" }).trim();
+  let dir: string;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-build-test-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /**
+   * Runs `build.sh <component>` with a fake `go build` (a shell snippet, $out the -o path) and, if given, a
+   * snippet run first for every other go command; the result.
+   */
+  function buildWith(
+    fakeBuild: string,
+    component = "kustomize",
+    fakeOther = "",
+  ): { status: number | null; stderr: string; cache: string } {
+    const fakeBin = path.join(dir, "fake-bin");
+    const cache = path.join(dir, "cache");
+    fs.mkdirSync(fakeBin);
+    fs.writeFileSync(
+      path.join(fakeBin, "go"),
+      [
+        "#!/bin/sh",
+        'if [ "$1" = build ]; then',
+        '  out=""; prev=""',
+        '  for a in "$@"; do [ "$prev" = -o ] && out=$a; prev=$a; done',
+        `  ${fakeBuild}`,
+        "fi",
+        fakeOther,
+        `exec '${realGo}' "$@"`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const run = spawnSync("bash", [path.join(TOOLCHAIN, "build.sh"), component], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, ATLAS_GITOPS_TOOLCHAIN: cache },
+    });
+    return { status: run.status, stderr: run.stderr, cache };
+  }
+
+  /** Every file or directory under the cache that marks something built: a .complete or a link directory. */
+  function marked(cache: string): string[] {
+    if (!fs.existsSync(cache)) return [];
+    return fs
+      .readdirSync(cache, { recursive: true, encoding: "utf8" })
+      .filter((f) => path.basename(f) === ".complete" || /^\.?bin-/.test(f));
+  }
+
+  it("stops at a failing `go build`, names the component, the command and its output, and marks nothing", () => {
+    const { status, stderr, cache } = buildWith('echo "fake go: build refused" >&2; exit 3');
+    assert.notStrictEqual(status, 0);
+    assert.match(stderr, /FAILED: kustomize: eval go build .*sigs\.k8s\.io\/kustomize\/kustomize\/v5/);
+    assert.match(stderr, /fake go: build refused/);
+    assert.match(stderr, /the whole output is in .*build\.log/);
+    assert.deepStrictEqual(marked(cache), []);
+  });
+
+  it("refuses a build that succeeds without producing the binary", () => {
+    const { status, stderr, cache } = buildWith("exit 0");
+    assert.notStrictEqual(status, 0);
+    assert.match(stderr, /FAILED: kustomize: go build produced no .*\/bin\/kustomize/);
+    assert.deepStrictEqual(marked(cache), []);
+  });
+
+  it("refuses a binary that does not run", () => {
+    const { status, stderr, cache } = buildWith(
+      `printf '#!/bin/sh\\necho "cannot execute" >&2\\nexit 126\\n' > "$out"; chmod +x "$out"; exit 0`,
+    );
+    assert.notStrictEqual(status, 0);
+    assert.match(stderr, /FAILED: kustomize: .*\/bin\/kustomize version/);
+    assert.match(stderr, /cannot execute/);
+    assert.deepStrictEqual(marked(cache), []);
+  });
+
+  it("marks a component built once its binary runs, and builds nothing the next time", () => {
+    const fake = `printf '#!/bin/sh\\necho v5.8.1\\n' > "$out"; chmod +x "$out"; exit 0`;
+    const first = buildWith(fake);
+    assert.strictEqual(first.status, 0, first.stderr);
+    assert.match(first.stderr, /kustomize: kustomize v5\.8\.1/);
+    assert.strictEqual(marked(first.cache).filter((f) => f.endsWith(".complete")).length, 1);
+    fs.rmSync(path.join(dir, "fake-bin"), { recursive: true });
+    const second = buildWith('echo "fake go: must not build again" >&2; exit 3');
+    assert.strictEqual(second.status, 0, second.stderr);
+    assert.doesNotMatch(second.stderr, /building kustomize/);
+  });
+
+  it("stops when a module it needs the source of is not in the module cache (the cold-cache fault)", () => {
+    // What `go list -m -f '{{.Dir}}'` does on a cold cache: prints nothing and succeeds.
+    const { status, stderr, cache } = buildWith(
+      'echo "fake go: no build expected" >&2; exit 3',
+      "kubernetes-provider",
+      [
+        'if [ "$1" = mod ] && [ "$2" = download ]; then exit 0; fi',
+        'case "$*" in "list -m -f {{.Dir}} "*) echo; exit 0 ;; esac',
+      ].join("\n"),
+    );
+    assert.notStrictEqual(status, 0);
+    assert.match(
+      stderr,
+      /FAILED: kubernetes-provider: the module cache has no directory for github\.com\/pulumi\/pulumi-kubernetes\/provider\/v4/,
+    );
+    assert.doesNotMatch(stderr, /no build expected/);
+    assert.deepStrictEqual(marked(cache), []);
+  });
+
+  it("refuses a component it does not have", () => {
+    const run = spawnSync("bash", [path.join(TOOLCHAIN, "build.sh"), "kustomise"], { encoding: "utf8" });
+    assert.strictEqual(run.status, 2);
+    assert.match(run.stderr, /no component kustomise/);
   });
 });

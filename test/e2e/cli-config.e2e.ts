@@ -17,7 +17,6 @@
 import * as assert from "assert";
 import { execFile } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import {
   Ciphertext,
@@ -35,6 +34,7 @@ import {
 } from "../support/pulumi-cli";
 import { DOC_FILES, readDoc } from "../support/docs";
 import { configSetCommands, docCommand } from "../support/doc-commands";
+import { scratchDir } from "./support/scratch";
 import { toolchainBin } from "./support/stack";
 
 const PROJECT_YAML = fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8");
@@ -118,7 +118,7 @@ interface Ran {
 
 /** The real CLI, with its own PULUMI_HOME and file backend. */
 class RealCli {
-  readonly root = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-cli-"));
+  readonly root = scratchDir("cli");
   private readonly env: NodeJS.ProcessEnv;
   private readonly salts = new Map<string, string>();
 

@@ -14,13 +14,13 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import * as bcrypt from "bcryptjs";
 import { AtlasObject, AtlasOperatorStandIn, mysqlRefusal, Outcome } from "./stand-ins/atlas-operator";
 import { ControlPlane } from "./support/control-plane";
+import { removeScratch, scratchDir } from "./support/scratch";
 import { allFigures, figure } from "./support/figures";
 import { render, resourceOf, secretKeysRead } from "./support/manifests";
 import { sleep, until } from "./support/processes";
@@ -164,6 +164,7 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     cp = new ControlPlane({ bin, manifests: MANIFESTS, charts, existing: target.existing });
     const t1 = Date.now();
     await cp.start();
+    if (cp.argoCdVersion) console.log(`    Argo CD: ${cp.argoCdVersion} (argocd version --client --short)`);
     figure(cp.existing ? "git daemon start" : "control plane start", (Date.now() - t1) / 1000);
     const taken = ours(names("namespaces"));
     if (taken.length > 0) {
@@ -209,7 +210,8 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     await cp?.stop();
     if (!failed) {
       cp?.remove();
-      if (backend) fs.rmSync(backend.dir, { recursive: true, force: true });
+      if (backend) removeScratch(backend.dir);
+      if (program) removeScratch(program);
     }
   });
 
@@ -522,7 +524,7 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
   });
 
   it(`upgrades a stack deployed by v0.1 (${V01}) to this version without replacing anything`, async () => {
-    const old = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-v01-"));
+    const old = scratchDir("v01");
     const archive = execFileSync("git", ["archive", "--format=tar", V01], { cwd: REPO_ROOT });
     execFileSync("tar", ["-x", "-C", old], { input: archive });
     const oldProgram = copyProgram(old);
@@ -566,6 +568,8 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     await now.workspace.removeStack("upgrade");
     live.delete("upgrade");
     await namespacesGone();
+    removeScratch(oldProgram);
+    removeScratch(old);
   });
 
   /**

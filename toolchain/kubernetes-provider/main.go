@@ -4,6 +4,8 @@ package main
 
 import (
 	_ "embed"
+	"fmt"
+	"os"
 
 	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/provider"
 	"github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version"
@@ -16,5 +18,10 @@ var pulumiSchema []byte
 var terraformMapping []byte
 
 func main() {
+	// build.sh runs each binary it builds once before it marks the component built.
+	if len(os.Args) == 2 && os.Args[1] == "--version" {
+		fmt.Println(version.Version)
+		return
+	}
 	provider.Serve("kubernetes", version.Version, pulumiSchema, terraformMapping)
 }

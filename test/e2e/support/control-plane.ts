@@ -16,9 +16,9 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
-import * as os from "os";
 import * as path from "path";
 import { freePort, Processes, sleep, until } from "./processes";
+import { removeScratch, scratchDir } from "./scratch";
 
 export interface ControlPlaneOptions {
   /** The directory with the toolchain's binaries (toolchain/build.sh prints it). */
@@ -49,9 +49,11 @@ export class ControlPlane {
   readonly bareRepo: string;
   private chartServer?: http.Server;
   private env: NodeJS.ProcessEnv;
+  /** etcd's data, in memory (/dev/shm) where there is one: outside the work directory, removed with it. */
+  private etcdData?: string;
 
   constructor(private readonly opts: ControlPlaneOptions) {
-    this.work = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-e2e-"));
+    this.work = scratchDir("e2e");
     this.processes = new Processes(path.join(this.work, "logs"));
     this.kubeconfig = opts.existing?.kubeconfig ?? path.join(this.work, "kubeconfig");
     this.bareRepo = path.join(this.work, "git", "manifests.git");
@@ -79,6 +81,19 @@ export class ControlPlane {
       if (String((e as { stderr?: string }).stderr ?? e).includes("NotFound")) return undefined;
       throw e;
     }
+  }
+
+  /** What `argocd version --client --short` printed, once Argo CD is started here. */
+  argoCdVersion?: string;
+
+  /** The first line a binary prints of its version; also written to the logs directory. */
+  private versionOf(binary: string, args: string[]): string {
+    const version = execFileSync(binary, args, { encoding: "utf8" }).trim().split("\n")[0];
+    fs.appendFileSync(
+      path.join(this.processes.logDir, "versions.txt"),
+      `${path.basename(binary)}: ${version}\n`,
+    );
+    return version;
   }
 
   /** Whether this is an existing cluster, which runs Argo CD and the operator itself. */
@@ -111,9 +126,10 @@ export class ControlPlane {
     );
   }
 
-  /** Removes the work directory; call after stop(), and keep it when a test failed (its logs are there). */
+  /** Removes the work directory and etcd's data; call after stop(), and keep both when a test failed. */
   remove(): void {
-    fs.rmSync(this.work, { recursive: true, force: true });
+    if (this.etcdData !== undefined) removeScratch(this.etcdData);
+    removeScratch(this.work);
   }
 
   private openssl(args: string[]): void {
@@ -190,7 +206,7 @@ export class ControlPlane {
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     // Memory-backed storage makes etcd's fsyncs cheap; --unsafe-no-fsync skips them.
     const shm = fs.existsSync("/dev/shm") ? "/dev/shm" : this.work;
-    const dataDir = fs.mkdtempSync(path.join(shm, "atlas-gitops-etcd-"));
+    const dataDir = (this.etcdData = scratchDir("etcd", shm));
     fs.symlinkSync(dataDir, path.join(this.work, "etcd-data"));
     const etcdURL = `http://127.0.0.1:${etcdPort}`;
     const peerURL = `http://127.0.0.1:${peerPort}`;
@@ -454,17 +470,25 @@ export class ControlPlane {
       ARGOCD_RECONCILIATION_TIMEOUT: "30s",
     };
     const argocd = path.join(this.opts.bin, "argocd");
+    this.argoCdVersion = this.versionOf(argocd, ["version", "--client", "--short"]);
+    // From v3.5 the repo-server runs git-verify-wrapper.sh from PATH for every revision it renders, as the
+    // Argo CD image has one; here it is ours.
+    const wrappers = path.join(this.work, "argocd-path");
+    fs.mkdirSync(wrappers);
+    fs.writeFileSync(path.join(wrappers, "git-verify-wrapper.sh"), GIT_VERIFY_WRAPPER, { mode: 0o755 });
     this.processes.supervise(
       "argocd-repo-server",
       argocd,
       [
         "--disable-tls",
+        // From v3.5 --disable-tls is refused while a client CA path is set, and one is by default (argo-cd#29661).
+        "--client-ca-path=",
         "--address=127.0.0.1",
         `--port=${repoPort}`,
         `--metrics-port=${await freePort()}`,
         `--redis=${redis}`,
       ],
-      { env: { ...env, ARGOCD_BINARY_NAME: "argocd-repo-server" } },
+      { env: { ...env, ARGOCD_BINARY_NAME: "argocd-repo-server", PATH: `${wrappers}:${this.env.PATH}` } },
     );
     this.processes.supervise(
       "argocd-application-controller",
@@ -482,6 +506,20 @@ export class ControlPlane {
     await sleep(0);
   }
 }
+
+/**
+ * What the repo-server runs as `git-verify-wrapper.sh REVISION` in the checkout: git's verdict on the revision's
+ * signature, printed for Argo CD to read. A revision without a good signature is an answer, not a failure.
+ */
+const GIT_VERIFY_WRAPPER = `#!/bin/sh
+[ -n "$1" ] || { echo "usage: git-verify-wrapper.sh REVISION" >&2; exit 1; }
+if git describe --exact-match "$1" >/dev/null 2>&1; then verb=verify-tag; else verb=verify-commit; fi
+out=$(git "$verb" "$1" 2>&1)
+code=$?
+if [ "$code" -le 1 ]; then printf '%s\\n' "$out"; exit 0; fi
+printf '%s\\n' "$out" >&2
+exit "$code"
+`;
 
 const GIT_IDENTITY = {
   GIT_AUTHOR_NAME: "e2e",

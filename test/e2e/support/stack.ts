@@ -7,9 +7,9 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { scratchDir } from "./scratch";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const STAND_INS_BIN = path.join(REPO_ROOT, "test", "e2e", "stand-ins", "bin");
@@ -45,10 +45,7 @@ export function toolchainBin(): string {
  * A copy of a program's files in a temp directory, with node_modules linked to this checkout's (Node resolves
  * the link to the real path, so the program and the Automation API share one @pulumi/pulumi).
  */
-export function copyProgram(
-  from: string,
-  into = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-program-")),
-): string {
+export function copyProgram(from: string, into = scratchDir("program")): string {
   for (const entry of PROGRAM_FILES) {
     const source = path.join(from, entry);
     if (fs.existsSync(source)) fs.cpSync(source, path.join(into, entry), { recursive: true });
@@ -68,7 +65,7 @@ export interface Backend {
  * random provider the SDK asks for, as on a user's machine.
  */
 export function newBackend(bin: string, kubeconfig: string, randomStandIn = true): Backend {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-pulumi-"));
+  const dir = scratchDir("pulumi");
   fs.mkdirSync(path.join(dir, "state"));
   const env = {
     PULUMI_HOME: path.join(dir, "home"),

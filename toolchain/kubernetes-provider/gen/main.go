@@ -14,6 +14,10 @@ func main() {
 	if len(os.Args) != 4 {
 		log.Fatal("usage: gen MODULE_DIR VERSION OUT_DIR")
 	}
+	if os.Args[1] == "" {
+		// What `go list -m -f {{.Dir}}` prints for a module that is not in the module cache yet.
+		log.Fatal("gen: MODULE_DIR is empty: download the provider module first (go mod download)")
+	}
 	src := filepath.Join(os.Args[1], "cmd", "pulumi-resource-kubernetes")
 	version, out := os.Args[2], os.Args[3]
 
