@@ -507,6 +507,37 @@ describe("Atlas operator health checks for Argo CD sync waves", () => {
         });
       });
 
+      describe("an object being deleted, as Argo CD v3.4 and v3.6 show it", () => {
+        // v3.4 skips nothing and shows `message`; v3.6 runs the check on a deleting object and shows its
+        // `deletionMessage`, or "Pending deletion; blocked by finalizers: ..." of its own when there is none
+        // (operator-manual/health.md, "Terminating resources").
+        const shownBy = (minor: 4 | 6, result: HealthStatus, finalizers: string[]) =>
+          minor === 4
+            ? result.message
+            : (result.deletionMessage ?? `Pending deletion; blocked by finalizers: ${finalizers.join(", ")}`);
+
+        it("says the same on v3.4 and v3.6: which finalizers it waits for", () => {
+          const o = fixture(kind, "deleting");
+          const result = evaluate(kind, o);
+          assertHealth(result, "Progressing", ["being deleted; waiting for finalizers: foregroundDeletion"]);
+          assert.equal(shownBy(6, result, ["foregroundDeletion"]), shownBy(4, result, ["foregroundDeletion"]));
+        });
+
+        it("says the same on both when no finalizer is left", () => {
+          const o = fixture(kind, "deleting");
+          delete metadataOf(o).finalizers;
+          const result = evaluate(kind, o);
+          assert.equal(result.deletionMessage, "being deleted");
+          assert.equal(shownBy(6, result, []), shownBy(4, result, []));
+        });
+
+        it("sets no deletionMessage on an object that is not being deleted", () => {
+          for (const name of ["applied", "created", "reconciling"]) {
+            assert.equal(evaluate(kind, fixture(kind, name)).deletionMessage, undefined, name);
+          }
+        });
+      });
+
       describe("numbers as gopher-lua holds them (every number a float)", () => {
         const floats: SandboxOptions = { floatNumbers: true };
 

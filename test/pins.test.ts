@@ -472,6 +472,23 @@ describe("chart pins and Renovate", () => {
     assert.ok(seen >= 3, "the Argo CD version is named beside the pin");
   });
 
+  it("runs in the e2e an Argo CD whose minor is within one of the chart's, and bumps both in one pull request", () => {
+    const dep = goDeps.find(
+      (d) => d.file === "toolchain/argocd/go.mod" && d.depName === "github.com/argoproj/argo-cd/v3",
+    );
+    assert.ok(dep !== undefined, "Renovate does not update the e2e's Argo CD");
+    const [chartMajor, chartMinor] = ARGOCD_APP_VERSIONS[ARGOCD_CHART_VERSION].split(".").map(Number);
+    const [e2eMajor, e2eMinor] = dep.currentValue.replace(/^v/, "").split(".").map(Number);
+    assert.strictEqual(e2eMajor, chartMajor, `e2e Argo CD ${dep.currentValue}, chart's v${chartMajor}`);
+    assert.ok(
+      Math.abs(e2eMinor - chartMinor) <= 1,
+      `the e2e runs Argo CD ${dep.currentValue}, argo-cd ${ARGOCD_CHART_VERSION} ships ` +
+        `v${ARGOCD_APP_VERSIONS[ARGOCD_CHART_VERSION]}: move toolchain/argocd to a version within one minor`,
+    );
+    const chartGroup = cfg.packageRules.find((r) => r.matchDepNames?.includes("argo-cd") && r.groupName);
+    assert.strictEqual(goRules(cfg, dep).groupName, chartGroup?.groupName);
+  });
+
   it("keeps the places of a chart apart, so bumping one never skips another", () => {
     const byFile = new Map<string, Dep[]>();
     for (const d of deps) byFile.set(d.file, [...(byFile.get(d.file) ?? []), d]);
@@ -608,13 +625,17 @@ describe("chart pins and Renovate", () => {
     for (const [component, module] of Object.entries(TOOLCHAIN_MODULES)) {
       const dep = inToolchain.find((d) => d.file === `toolchain/${component}/go.mod` && d.depName === module);
       assert.ok(dep !== undefined, `Renovate does not update ${module} in toolchain/${component}/go.mod`);
-      assert.strictEqual(goRules(cfg, dep).groupName, "e2e toolchain", module);
+      // Argo CD moves with the chart that ships it (the test above).
+      const group = component === "argocd" ? "argo-cd chart" : "e2e toolchain";
+      assert.strictEqual(goRules(cfg, dep).groupName, group, module);
     }
     for (const dep of inToolchain) {
       const { groupName, tidy } = goRules(cfg, dep);
       const where = `${dep.file}: ${dep.depType} ${dep.depName}`;
       assert.ok(
-        groupName === "e2e toolchain" || groupName === "Pulumi CLI",
+        groupName === "e2e toolchain" ||
+          groupName === "Pulumi CLI" ||
+          (groupName === "argo-cd chart" && dep.depName === TOOLCHAIN_MODULES.argocd),
         `${where} would get a pull request alone`,
       );
       assert.ok(tidy, `${where}: go mod tidy keeps go.sum and the indirect requirements in step`);

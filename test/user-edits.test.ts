@@ -2,7 +2,9 @@
  * The committed stack files are the user's: a user who follows the documentation edits them and commits the
  * result, and the deploy workflow runs `npm test` before it deploys. Each documented way of editing a stack is
  * applied here to a copy of the repository, and the tests that read the stack files run in that copy: they must
- * stay green, since they may require only what holds for any stack, never the template's demo values.
+ * stay green, since they may require only what holds for any stack, never the template's demo values. The docs'
+ * commands replay on the template's stack files (test/fixtures/stacks), never on the ones the user committed:
+ * in a user's clone those already carry the edits, and replaying them again is not what the docs describe.
  */
 import * as assert from "assert";
 import { spawn } from "child_process";
@@ -15,8 +17,9 @@ import {
   copyRepository,
   sectionOf,
   stacksCreated,
+  templateRepository,
 } from "./support/doc-commands";
-import { REPO_ROOT } from "./support/stack-files";
+import { REPO_ROOT, TEMPLATE_STACKS_DIR } from "./support/stack-files";
 
 /** A documented way to edit stacks: the sections whose commands a user types, in order. */
 interface Edit {
@@ -101,7 +104,7 @@ describe("following the documentation's stack edits", function () {
   before(() => {
     for (const edit of EDITS) {
       const texts = edit.sections.map((s) => sectionOf(readDoc(s.file), s.heading));
-      const root = copyRepository();
+      const root = templateRepository();
       const written = applyToRepository(root, texts.flatMap(stacksCreated), texts.flatMap(configSetCommands));
       copies.set(edit.name, { root, written, run: mocha(root, suites) });
     }
@@ -120,6 +123,34 @@ describe("following the documentation's stack edits", function () {
       assert.ok(suites.includes(f), `${f} reads the stack files but is not run`);
   });
 
+  it("replays the docs on the template's stack files, whatever the user committed", () => {
+    // A user's clone: every documented edit applied to the committed files, and a stack of their own.
+    const user = copyRepository();
+    try {
+      const texts = EDITS.flatMap((e) => e.sections.map((s) => sectionOf(readDoc(s.file), s.heading)));
+      applyToRepository(user, texts.flatMap(stacksCreated), texts.flatMap(configSetCommands));
+      fs.writeFileSync(path.join(user, "Pulumi.qa.yaml"), "config:\n  atlas-gitops:appName: qa\n");
+      assert.notStrictEqual(
+        fs.readFileSync(path.join(user, "Pulumi.dev.yaml"), "utf8"),
+        fs.readFileSync(path.join(TEMPLATE_STACKS_DIR, "Pulumi.dev.yaml"), "utf8"),
+      );
+      const replayed = templateRepository(user);
+      try {
+        const stackFiles = (dir: string) =>
+          fs
+            .readdirSync(dir)
+            .filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f))
+            .sort()
+            .map((f) => [f, fs.readFileSync(path.join(dir, f), "utf8")]);
+        assert.deepStrictEqual(stackFiles(replayed), stackFiles(TEMPLATE_STACKS_DIR));
+      } finally {
+        fs.rmSync(replayed, { recursive: true, force: true });
+      }
+    } finally {
+      fs.rmSync(user, { recursive: true, force: true });
+    }
+  });
+
   for (const edit of EDITS) {
     describe(edit.name, () => {
       it("edits the stack files the commands name", () => {
@@ -127,7 +158,7 @@ describe("following the documentation's stack edits", function () {
         assert.ok(written.length > 0);
         for (const stack of written) {
           const file = `Pulumi.${stack}.yaml`;
-          const original = path.join(REPO_ROOT, file);
+          const original = path.join(TEMPLATE_STACKS_DIR, file);
           const before = fs.existsSync(original) ? fs.readFileSync(original, "utf8") : undefined;
           assert.notStrictEqual(fs.readFileSync(path.join(root, file), "utf8"), before, `${file} unchanged`);
         }

@@ -17,6 +17,7 @@ import {
   REPO_ROOT,
   StackConfig,
 } from "./pulumi-cli";
+import { TEMPLATE_STACKS_DIR } from "./stack-files";
 import { PROJECT } from "../../stacks/defaults";
 
 /** What a reader types for a `<commit-or-tag>` or `<40-character-commit-sha>`: a full commit. */
@@ -167,13 +168,28 @@ export function applyToRepository(
   return [...files.keys()].sort();
 }
 
+/**
+ * A copy of the repository as the template ships it: like copyRepository, but its stack files are the template's
+ * (test/fixtures/stacks) whatever the user committed, so the docs' commands replay on what they were written for.
+ */
+export function templateRepository(from = REPO_ROOT): string {
+  const root = copyRepository(from);
+  for (const file of fs.readdirSync(root)) {
+    if (/^Pulumi\.[^.]+\.ya?ml$/.test(file)) fs.rmSync(path.join(root, file));
+  }
+  for (const file of fs.readdirSync(TEMPLATE_STACKS_DIR)) {
+    fs.copyFileSync(path.join(TEMPLATE_STACKS_DIR, file), path.join(root, file));
+  }
+  return root;
+}
+
 /** A copy of the repository, as a fresh clone with `npm ci` done: everything but node_modules, which is linked. */
-export function copyRepository(): string {
+export function copyRepository(from = REPO_ROOT): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-user-"));
   const skip = new Set(["node_modules", ".git", ".pulumi-state", "toolchain"]);
-  for (const entry of fs.readdirSync(REPO_ROOT)) {
+  for (const entry of fs.readdirSync(from)) {
     if (skip.has(entry)) continue;
-    fs.cpSync(path.join(REPO_ROOT, entry), path.join(root, entry), {
+    fs.cpSync(path.join(from, entry), path.join(root, entry), {
       recursive: true,
       filter: (src) => !src.split(path.sep).includes("node_modules"),
     });

@@ -34,6 +34,8 @@ export type HealthStatusCode = (typeof HEALTH_STATUS_CODES)[number];
 export interface HealthStatus {
   status: HealthStatusCode;
   message: string;
+  /** What Argo CD v3.6 and later show for an object being deleted; absent when the script sets none. */
+  deletionMessage?: string;
 }
 
 export interface SandboxOptions {
@@ -267,12 +269,19 @@ export function runHealthScript(script: string, obj: unknown, options: SandboxOp
   if (!isPlainObject(verdict)) {
     throw new LuaScriptError(`health script returned ${JSON.stringify(verdict)}, expected a table`);
   }
-  const { status, message } = verdict;
+  const { status, message, deletionMessage } = verdict;
   if (typeof status !== "string" || !(HEALTH_STATUS_CODES as readonly string[]).includes(status)) {
     throw new LuaScriptError(`health script returned status ${JSON.stringify(status)}`);
   }
   if (message !== undefined && typeof message !== "string") {
     throw new LuaScriptError(`health script returned message ${JSON.stringify(message)}, expected a string`);
   }
-  return { status: status as HealthStatusCode, message: message ?? "" };
+  if (deletionMessage !== undefined && typeof deletionMessage !== "string") {
+    throw new LuaScriptError(`health script returned deletionMessage ${JSON.stringify(deletionMessage)}`);
+  }
+  return {
+    status: status as HealthStatusCode,
+    message: message ?? "",
+    ...(deletionMessage === undefined ? {} : { deletionMessage }),
+  };
 }

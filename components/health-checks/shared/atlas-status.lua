@@ -121,8 +121,12 @@ local function evaluate(resource)
   end
 
   -- Nothing will be applied any more: hold the wave until the object is gone, whatever status it has.
+  -- Argo CD v3.6 runs health checks on objects being deleted too and shows their `deletionMessage` (its own
+  -- "Pending deletion; blocked by finalizers" without one); earlier versions show `message`. Both say the same.
   if metadata.deletionTimestamp ~= nil then
-    return health("Progressing", deletion_message(metadata.finalizers))
+    local result = health("Progressing", deletion_message(metadata.finalizers))
+    result.deletionMessage = result.message
+    return result
   end
 
   local generation = metadata.generation
