@@ -520,7 +520,10 @@ describe("Atlas operator health checks for Argo CD sync waves", () => {
           const o = fixture(kind, "deleting");
           const result = evaluate(kind, o);
           assertHealth(result, "Progressing", ["being deleted; waiting for finalizers: foregroundDeletion"]);
-          assert.equal(shownBy(6, result, ["foregroundDeletion"]), shownBy(4, result, ["foregroundDeletion"]));
+          assert.equal(
+            shownBy(6, result, ["foregroundDeletion"]),
+            shownBy(4, result, ["foregroundDeletion"]),
+          );
         });
 
         it("says the same on both when no finalizer is left", () => {
