@@ -14,7 +14,7 @@
  * a `--require` hook is in place before anything loads, the SDKs included; PULUMI_NODEJS_TYPESCRIPT=true unless
  * `runtime.options.typescript` is false, and only then does run.js register ts-node. Resources go to in-process
  * Pulumi mocks, with the config the CLI would pass for the dev stack (Pulumi.yaml defaults, then
- * Pulumi.dev.yaml).
+ * the template's Pulumi.dev.yaml in test/fixtures/stacks).
  *
  * Setups:
  *   run        now, from the second `pulumi` command on: Pulumi.yaml's `typescript: false` and its nodeargs,
@@ -50,12 +50,15 @@ const TARGET_RATIO = 1.5;
 /**
  * Pulumi.yaml and the stack's config as the CLI hands it to the program: project defaults for the keys the stack
  * leaves unset, the stack's values, every value a string and structured ones as JSON text (the Node.js language
- * host's `constructConfig`). Secure values cannot be decrypted here; the dev stack has none.
+ * host's `constructConfig`). The stack is the template's (test/fixtures/stacks), not the committed one: the
+ * committed stacks are the user's, may hold secrets the bench cannot decrypt, and would make figures of two
+ * clones incomparable. The template's dev stack has no secret.
  */
 function readProject(root = ROOT, stack = STACK) {
   const { parse } = require("yaml");
   const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8"));
-  const stackFile = parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) ?? {};
+  const stackPath = path.join(root, "test", "fixtures", "stacks", `Pulumi.${stack}.yaml`);
+  const stackFile = parse(fs.readFileSync(stackPath, "utf8")) ?? {};
   const asText = (key, value) => {
     if (typeof value !== "object" || value === null) return String(value);
     if (!Array.isArray(value) && "secure" in value) {
