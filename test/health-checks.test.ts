@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
 import { atlasHealthChecks, HEALTH_CHECK_KEY_PREFIX } from "../components/health-checks";
+import { terminatingHealth } from "./support/argo-cd-health";
 import {
   LuaScriptError,
   runHealthScript,
@@ -507,31 +508,36 @@ describe("Atlas operator health checks for Argo CD sync waves", () => {
         });
       });
 
-      describe("an object being deleted, as Argo CD v3.4 and v3.6 show it", () => {
-        // v3.4 skips nothing and shows `message`; v3.6 runs the check on a deleting object and shows its
-        // `deletionMessage`, or "Pending deletion; blocked by finalizers: ..." of its own when there is none
-        // (operator-manual/health.md, "Terminating resources").
-        const shownBy = (minor: 4 | 6, result: HealthStatus, finalizers: string[]) =>
-          minor === 4
-            ? result.message
-            : (result.deletionMessage ?? `Pending deletion; blocked by finalizers: ${finalizers.join(", ")}`);
+      describe("an object being deleted, as Argo CD shows it (test/support/argo-cd-health.ts)", () => {
+        const finalizers = (o: JsonObject) => (metadataOf(o).finalizers ?? []) as string[];
 
-        it("says the same on v3.4 and v3.6: which finalizers it waits for", () => {
+        it("shows on v3.6 the finalizers it waits for, through deletionMessage, and holds the wave", () => {
           const o = fixture(kind, "deleting");
-          const result = evaluate(kind, o);
-          assertHealth(result, "Progressing", ["being deleted; waiting for finalizers: foregroundDeletion"]);
-          assert.equal(
-            shownBy(6, result, ["foregroundDeletion"]),
-            shownBy(4, result, ["foregroundDeletion"]),
-          );
+          const check = evaluate(kind, o);
+          assert.equal(check.deletionMessage, check.message);
+          assert.deepEqual(terminatingHealth(6, finalizers(o), check), {
+            status: "Progressing",
+            message: "being deleted; waiting for finalizers: foregroundDeletion",
+          });
         });
 
-        it("says the same on both when no finalizer is left", () => {
+        it("is never run on v3.4 and v3.5, which hold the wave with their own 'Pending deletion'", () => {
+          const o = fixture(kind, "deleting");
+          for (const minor of [4, 5]) {
+            assert.deepEqual(terminatingHealth(minor, finalizers(o), evaluate(kind, o)), {
+              status: "Progressing",
+              message: "Pending deletion",
+            });
+          }
+        });
+
+        it("says 'being deleted' on v3.6 once no finalizer is left", () => {
           const o = fixture(kind, "deleting");
           delete metadataOf(o).finalizers;
-          const result = evaluate(kind, o);
-          assert.equal(result.deletionMessage, "being deleted");
-          assert.equal(shownBy(6, result, []), shownBy(4, result, []));
+          assert.deepEqual(terminatingHealth(6, [], evaluate(kind, o)), {
+            status: "Progressing",
+            message: "being deleted",
+          });
         });
 
         it("sets no deletionMessage on an object that is not being deleted", () => {

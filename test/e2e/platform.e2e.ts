@@ -19,7 +19,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Stack } from "@pulumi/pulumi/automation";
 import * as bcrypt from "bcryptjs";
 import { AtlasObject, AtlasOperatorStandIn, mysqlRefusal, Outcome } from "./stand-ins/atlas-operator";
-import { ControlPlane } from "./support/control-plane";
+import { atlasHealthChecks, HEALTH_CHECK_KEY_PREFIX } from "../../components/health-checks";
+import { terminatingHealth } from "../support/argo-cd-health";
+import { runHealthScript } from "../support/lua-sandbox";
+import { ControlPlane, GIT_IDENTITY } from "./support/control-plane";
 import { removeScratch, scratchDir } from "./support/scratch";
 import { allFigures, figure } from "./support/figures";
 import { render, resourceOf, secretKeysRead } from "./support/manifests";
@@ -506,6 +509,95 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     assert.strictEqual(application("shop").status.sync.revision, pushed);
     assert.strictEqual(shopMark(), "display_name");
     outcomes.delete("shop/shop");
+  });
+
+  it("refuses a Namespace that is not the application's own: the sync fails naming it, and so does `pulumi up`", async () => {
+    const good = cp.head();
+    fs.writeFileSync(
+      path.join(cp.checkout, "shop", "base", "stray-namespace.yaml"),
+      "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop-stray\n",
+    );
+    edit("shop/base/kustomization.yaml", "  - app.yaml\n", "  - app.yaml\n  - stray-namespace.yaml\n");
+    cp.commitAndPush("A Namespace that is not shop's");
+    const t0 = Date.now();
+    await assert.rejects(dev.up(), (e: Error) => {
+      figure("Namespace refused by the AppProject → pulumi up exits", (Date.now() - t0) / 1000);
+      for (const part of ["shop", "Namespace", "shop-stray", "not permitted"]) {
+        assert.ok(e.message.includes(part), `the error does not name ${part}:\n${e.message}`);
+      }
+      return true;
+    });
+    assert.strictEqual(cp.get("namespace", "shop-stray"), undefined, "Argo CD created the stray Namespace");
+    // Back to the last good tree, so the tests after this one start from a converged stack.
+    execFileSync("git", ["revert", "--no-edit", "HEAD"], {
+      cwd: cp.checkout,
+      env: { ...process.env, ...GIT_IDENTITY },
+      stdio: "ignore",
+    });
+    execFileSync("git", ["push", "-q", "origin", "main"], { cwd: cp.checkout, stdio: "ignore" });
+    await dev.up();
+    const status = application("shop").status;
+    assert.deepStrictEqual([status.sync.status, status.health.status], ["Synced", "Healthy"]);
+    assert.notStrictEqual(status.sync.revision, good, "the revert is a commit of its own");
+  });
+
+  it("holds the wave for an AtlasSchema being deleted, showing what the unit tests' model says this Argo CD shows", async () => {
+    const finalizer = "e2e.atlas-gitops/hold";
+    cp.kubectl([
+      "patch",
+      "atlasschema",
+      "shop",
+      "-n",
+      "shop",
+      "--type=merge",
+      "-p",
+      JSON.stringify({ metadata: { finalizers: [finalizer] } }),
+    ]);
+    cp.kubectl(["delete", "atlasschema", "shop", "-n", "shop", "--wait=false"]);
+    try {
+      const live = cp.get("atlasschema", "shop", "shop");
+      assert.ok(live?.metadata.deletionTimestamp, "the AtlasSchema is not being deleted");
+      const minor = Number(/^v?3\.(\d+)\./.exec(cp.argoCdVersion ?? "v3.4.4")?.[1]);
+      const script = atlasHealthChecks()[`${HEALTH_CHECK_KEY_PREFIX}db.atlasgo.io_AtlasSchema`];
+      const expected = terminatingHealth(minor, live.metadata.finalizers, runHealthScript(script, live));
+      cp.kubectl([
+        "annotate",
+        "application",
+        "shop",
+        "-n",
+        "argocd",
+        "--overwrite",
+        "argocd.argoproj.io/refresh=normal",
+      ]);
+      const shown = await until(
+        "Argo CD to show the AtlasSchema's health while it is deleted",
+        () => {
+          const entry = (application("shop").status.resources ?? []).find(
+            (r: { kind: string; name: string }) => r.kind === "AtlasSchema" && r.name === "shop",
+          );
+          return entry?.health?.message?.includes("eletion") || entry?.health?.message?.includes("deleted")
+            ? entry.health
+            : undefined;
+        },
+        60_000,
+        500,
+      );
+      assert.deepStrictEqual({ status: shown.status, message: shown.message }, expected);
+    } finally {
+      cp.kubectl([
+        "patch",
+        "atlasschema",
+        "shop",
+        "-n",
+        "shop",
+        "--type=json",
+        "-p",
+        '[{"op":"remove","path":"/metadata/finalizers"}]',
+      ]);
+    }
+    // Self-heal puts it back; up converges again.
+    await dev.up();
+    assert.strictEqual(application("shop").status.health.status, "Healthy");
   });
 
   it("destroys dev, leaving only what the README says stays", async () => {

@@ -88,3 +88,27 @@ export function setApplicationHealth(
     ...(persist ? {} : { resourceHealthSource: "appTree" as const }),
   };
 }
+
+/**
+ * What Argo CD 3.x shows for an object being deleted (deletionTimestamp set, no Argo CD hook finalizer), given
+ * what the kind's health check returned for it. Up to v3.5 gitops-engine's GetResourceHealth answers Progressing
+ * "Pending deletion" before any check runs (pkg/health/health.go, read at the engine Argo CD v3.5.3 is built
+ * with). From v3.6 the check runs: when it sets `deletionMessage`, its status and that message are shown, else
+ * Progressing "Pending deletion; blocked by finalizers: ..." (pendingDeletionHealth, gitops-engine/v3 v3.6.2).
+ */
+export function terminatingHealth(
+  argoCdMinor: number,
+  finalizers: readonly string[],
+  check: ResourceHealth & { readonly deletionMessage?: string },
+): ResourceHealth {
+  if (argoCdMinor >= 6 && check.deletionMessage) {
+    return { status: check.status, message: check.deletionMessage };
+  }
+  if (argoCdMinor >= 6 && finalizers.length > 0) {
+    return {
+      status: "Progressing",
+      message: `Pending deletion; blocked by finalizers: ${finalizers.join(", ")}`,
+    };
+  }
+  return { status: "Progressing", message: "Pending deletion" };
+}

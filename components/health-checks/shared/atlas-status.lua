@@ -121,8 +121,8 @@ local function evaluate(resource)
   end
 
   -- Nothing will be applied any more: hold the wave until the object is gone, whatever status it has.
-  -- Argo CD v3.6 runs health checks on objects being deleted too and shows their `deletionMessage` (its own
-  -- "Pending deletion; blocked by finalizers" without one); earlier versions show `message`. Both say the same.
+  -- Up to v3.5 Argo CD answers "Pending deletion" for such an object itself and never runs this script. From
+  -- v3.6 it runs it and shows `deletionMessage` (without one, its own "Pending deletion; blocked by finalizers").
   if metadata.deletionTimestamp ~= nil then
     local result = health("Progressing", deletion_message(metadata.finalizers))
     result.deletionMessage = result.message

@@ -501,7 +501,15 @@ export class ControlPlane {
         "--namespace=argocd",
         `--kubeconfig=${this.kubeconfig}`,
       ],
-      { env: { ...env, ARGOCD_BINARY_NAME: "argocd-application-controller" } },
+      {
+        env: {
+          ...env,
+          ARGOCD_BINARY_NAME: "argocd-application-controller",
+          // The program sets controller.resource.health.persist in argocd-cmd-params-cm (components/argocd.ts),
+          // which the chart's controller pod reads as this variable; this process does not read the ConfigMap.
+          ARGOCD_APPLICATION_CONTROLLER_PERSIST_RESOURCE_HEALTH: "true",
+        },
+      },
     );
     await sleep(0);
   }
@@ -521,7 +529,7 @@ printf '%s\\n' "$out" >&2
 exit "$code"
 `;
 
-const GIT_IDENTITY = {
+export const GIT_IDENTITY = {
   GIT_AUTHOR_NAME: "e2e",
   GIT_AUTHOR_EMAIL: "e2e@example.com",
   GIT_COMMITTER_NAME: "e2e",
