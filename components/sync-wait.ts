@@ -3,7 +3,8 @@
  * This file is pure: the Argo CD Application and the Atlas objects come in as plain data; the loop that reads them
  * is in ./application-wait.ts, the Kubernetes client in ./cluster-client.ts.
  *
- * "Now" (argoproj/argo-cd v3.4.4, read also in v3.2.11, where the same code sits at lines ~1950 and ~2078):
+ * "Now" (argoproj/argo-cd v3.4.4, read again in v3.5.3, which the e2e runs: the same code, needRefreshAppStatus
+ * at ~2091 and processRequestedAppOperation at ~1512 there):
  * - a full 40-hex SHA is the commit itself;
  * - anything else (a branch, a tag, HEAD, a short SHA) is resolved by Argo CD. The wait merge-patches the
  *   Application's annotation `argocd.argoproj.io/refresh: normal`. controller/appcontroller.go
@@ -15,7 +16,7 @@
  *   status from one comparison, so comparedTo equal to the spec means the rest is about it too.
  * - controller/appcontroller.go `processRequestedAppOperation` (~1538): a failed sync with retries left is put
  *   back to phase Running ("Retrying attempt #N"); Failed or Error is final, retries are exhausted. A retry
- *   clears the operation's revision when `retry.refresh` is set (~1429 in v3.2.11), so it syncs what the source
+ *   clears the operation's revision when `retry.refresh` is set (~1567 in v3.5.3), so it syncs what the source
  *   names then; until then the operation names the commit it is retrying, and Argo CD starts no other sync.
  */
 import { atlasVerdict, type AtlasObject, type AtlasVerdict } from "./atlas-status";

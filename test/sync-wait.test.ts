@@ -188,7 +188,7 @@ describe("assess", () => {
       assert.equal(judge({ sync: "OutOfSync", operation: retrying }).kind, "waiting");
     });
     it("another commit's sync still retrying: waiting for it to end, naming both commits, never transient", () => {
-      // As Argo CD v3.2.11 showed after a fix was pushed over a failed sync: the comparison is at the fix (SHA_B),
+      // As the e2e's Argo CD (v3.2.11 then) showed after a fix was pushed over a failed sync: the comparison is at the fix (SHA_B),
       // the operation retries the broken commit (SHA_A), and the schema still carries that commit's failure.
       const retryingOld = {
         ...op("Running", SHA_A),
