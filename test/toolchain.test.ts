@@ -115,7 +115,7 @@ const goMod = (component: string) =>
 function builtPackages(): Map<string, string[]> {
   const script = fs.readFileSync(path.join(TOOLCHAIN, "build.sh"), "utf8").replace(/\\\n\s*/g, " ");
   const built = new Map<string, string[]>();
-  for (const call of script.matchAll(/^component ([\w-]+) "[^"]*" (.*)$/gm)) {
+  for (const call of script.matchAll(/^\s*component ([\w-]+) "[^"]*" (.*)$/gm)) {
     const packages = [...call[2].matchAll(/(?:^|\s)([\w./-]+)=[\w-]+(?=\s|$)/g)].map((m) => m[1]);
     built.set(call[1], [...(built.get(call[1]) ?? []), ...packages]);
   }
@@ -156,7 +156,7 @@ describe("e2e toolchain pins", () => {
 
   it("names the provider version build.sh stamps as the tag the pinned pseudo-version is", () => {
     const script = fs.readFileSync(path.join(TOOLCHAIN, "build.sh"), "utf8");
-    assert.match(script, /^export KUBERNETES_PROVIDER_VERSION=4\.25\.0$/m);
+    assert.match(script, /^\s*export KUBERNETES_PROVIDER_VERSION=4\.25\.0$/m);
     assert.match(fs.readFileSync(path.join(TOOLCHAIN, "kubernetes-provider", "go.mod"), "utf8"), /v4\.25\.0/);
   });
 

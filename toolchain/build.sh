@@ -22,6 +22,10 @@ export GOTOOLCHAIN=local GOFLAGS=-mod=readonly
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 
+# The copy of a component's sources a build works in; gone however the script ends.
+work=""
+trap 'if [ -n "$work" ]; then rm -rf "$work"; fi' EXIT
+
 debian_packages() {
   local missing=()
   command -v redis-server >/dev/null || missing+=(redis-server)
@@ -154,89 +158,95 @@ build() {
   log "built $component in $((SECONDS - started)) s"
 }
 
-# Which components to build: all by default; names given on the command line build only those (the tests
-# use that to try the failure paths without a full build) and make no link directory.
-wanted() { [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }
-only=("$@")
-for component in "${only[@]}"; do
-  [ -f "$here/$component/go.mod" ] || { log "no component $component: toolchain/$component/go.mod is missing"; exit 2; }
-done
+# Everything runs from main, called on the last line: bash reads a script as it runs it, so without this an edit
+# to this file (a git pull, a checkout) while a build runs would make it resume at the wrong place.
+main() {
+  # Which components to build: all by default; names given on the command line build only those (the tests
+  # use that to try the failure paths without a full build) and make no link directory.
+  wanted() { [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" $1 "* ]]; }
+  only=("$@")
+  for component in "${only[@]}"; do
+    [ -f "$here/$component/go.mod" ] || { log "no component $component: toolchain/$component/go.mod is missing"; exit 2; }
+  done
 
-[ ${#only[@]} -eq 0 ] && debian_packages
+  [ ${#only[@]} -eq 0 ] && debian_packages
 
-started=$SECONDS
-bins=()
-export CGO_ENABLED=0
-# component NAME "FLAGS..." PACKAGE=NAME...: builds it when it is wanted, and adds it to the set.
-component() {
-  wanted "$1" || return 0
-  build "$@"
-  bins+=("$built")
+  started=$SECONDS
+  bins=()
+  export CGO_ENABLED=0
+  # component NAME "FLAGS..." PACKAGE=NAME...: builds it when it is wanted, and adds it to the set.
+  component() {
+    wanted "$1" || return 0
+    build "$@"
+    bins+=("$built")
+  }
+
+  if wanted pulumi; then pulumi_version=$(module_version pulumi github.com/pulumi/pulumi/pkg/v3); fi
+  component pulumi "-tags osusergo,grpcnotrace -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${pulumi_version:-}'" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi=pulumi
+
+  # The provider module is served only as a pseudo-version of the v4.25.0 tag (see kubernetes-provider/go.mod).
+  export KUBERNETES_PROVIDER_VERSION=4.25.0
+  component kubernetes-provider "-ldflags '-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_PROVIDER_VERSION'" \
+    .=pulumi-resource-kubernetes
+
+  if wanted kubernetes; then
+    kubernetes_version=$(module_version kubernetes k8s.io/kubernetes)
+    k8s_minor=${kubernetes_version#v1.}
+    k8s_minor=${k8s_minor%%.*}
+    k8s_ldflags=""
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      k8s_ldflags+=" -X $pkg.gitVersion=$kubernetes_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
+      k8s_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+    done
+  fi
+  component kubernetes "-tags selinux,notest,grpcnotrace -ldflags '-s -w${k8s_ldflags:-}'" \
+    k8s.io/kubernetes/cmd/kube-apiserver=kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager=kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler=kube-scheduler \
+    k8s.io/kubernetes/cmd/kubectl=kubectl
+
+  # etcd 3.6, as Kubernetes 1.34 is released with: Debian's 3.4 cannot serve the watch-list streams kwok asks for.
+  component etcd "-ldflags '-s -w'" go.etcd.io/etcd/server/v3=etcd
+
+  # Argo CD's version string takes the version without its leading v (upstream's VERSION file), or it prints vv3....
+  if wanted argocd; then
+    argocd_version=$(module_version argocd github.com/argoproj/argo-cd/v3)
+    argocd_version=${argocd_version#v}
+  fi
+  component argocd "-ldflags '-s -w -X github.com/argoproj/argo-cd/v3/common.version=${argocd_version:-}'" \
+    github.com/argoproj/argo-cd/v3/cmd=argocd
+
+  # Nodes initialize and keep their lease; pods become Ready, Jobs' pods complete, deleted pods go away.
+  export KWOK_STAGES="node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml"
+  component kwok "-ldflags '-s -w'" sigs.k8s.io/kwok/cmd/kwok=kwok "stages=$KWOK_STAGES"
+
+  component kustomize "-ldflags '-s -w'" sigs.k8s.io/kustomize/kustomize/v5=kustomize
+
+  if [ ${#only[@]} -gt 0 ]; then
+    log "built ${only[*]}: ${bins[*]}"
+    exit 0
+  fi
+
+  # One directory of links to this exact set, so a test puts one entry on PATH; made only of complete components.
+  for dir in "${bins[@]}"; do
+    [ -f "$dir/../.complete" ] || { log "FAILED: $dir is not a complete component"; exit 1; }
+  done
+  set_key=$(printf '%s\n' "${bins[@]}" | sha256sum | cut -c1-16)
+  out="$cache/bin-$set_key"
+  if [ ! -d "$out" ]; then
+    tmp=$(mktemp -d "$cache/.bin-XXXXXX")
+    for dir in "${bins[@]}"; do
+      for file in "$dir"/*; do ln -s "$file" "$tmp/$(basename "$file")"; done
+    done
+    # Argo CD picks its role from the name it was started by.
+    ln -s argocd "$tmp/argocd-application-controller"
+    ln -s argocd "$tmp/argocd-repo-server"
+    mv -T "$tmp" "$out" 2>/dev/null || rm -rf "$tmp"
+  fi
+  [ $((SECONDS - started)) -gt 5 ] && log "toolchain ready in $((SECONDS - started)) s"
+  echo "$out"
 }
 
-if wanted pulumi; then pulumi_version=$(module_version pulumi github.com/pulumi/pulumi/pkg/v3); fi
-component pulumi "-tags osusergo,grpcnotrace -ldflags '-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${pulumi_version:-}'" \
-  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi=pulumi
-
-# The provider module is served only as a pseudo-version of the v4.25.0 tag (see kubernetes-provider/go.mod).
-export KUBERNETES_PROVIDER_VERSION=4.25.0
-component kubernetes-provider "-ldflags '-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$KUBERNETES_PROVIDER_VERSION'" \
-  .=pulumi-resource-kubernetes
-
-if wanted kubernetes; then
-  kubernetes_version=$(module_version kubernetes k8s.io/kubernetes)
-  k8s_minor=${kubernetes_version#v1.}
-  k8s_minor=${k8s_minor%%.*}
-  k8s_ldflags=""
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    k8s_ldflags+=" -X $pkg.gitVersion=$kubernetes_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
-    k8s_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-  done
-fi
-component kubernetes "-tags selinux,notest,grpcnotrace -ldflags '-s -w${k8s_ldflags:-}'" \
-  k8s.io/kubernetes/cmd/kube-apiserver=kube-apiserver \
-  k8s.io/kubernetes/cmd/kube-controller-manager=kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler=kube-scheduler \
-  k8s.io/kubernetes/cmd/kubectl=kubectl
-
-# etcd 3.6, as Kubernetes 1.34 is released with: Debian's 3.4 cannot serve the watch-list streams kwok asks for.
-component etcd "-ldflags '-s -w'" go.etcd.io/etcd/server/v3=etcd
-
-# Argo CD's version string takes the version without its leading v (upstream's VERSION file), or it prints vv3....
-if wanted argocd; then
-  argocd_version=$(module_version argocd github.com/argoproj/argo-cd/v3)
-  argocd_version=${argocd_version#v}
-fi
-component argocd "-ldflags '-s -w -X github.com/argoproj/argo-cd/v3/common.version=${argocd_version:-}'" \
-  github.com/argoproj/argo-cd/v3/cmd=argocd
-
-# Nodes initialize and keep their lease; pods become Ready, Jobs' pods complete, deleted pods go away.
-export KWOK_STAGES="node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
-  pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml"
-component kwok "-ldflags '-s -w'" sigs.k8s.io/kwok/cmd/kwok=kwok "stages=$KWOK_STAGES"
-
-component kustomize "-ldflags '-s -w'" sigs.k8s.io/kustomize/kustomize/v5=kustomize
-
-if [ ${#only[@]} -gt 0 ]; then
-  log "built ${only[*]}: ${bins[*]}"
-  exit 0
-fi
-
-# One directory of links to this exact set, so a test puts one entry on PATH; made only of complete components.
-for dir in "${bins[@]}"; do
-  [ -f "$dir/../.complete" ] || { log "FAILED: $dir is not a complete component"; exit 1; }
-done
-set_key=$(printf '%s\n' "${bins[@]}" | sha256sum | cut -c1-16)
-out="$cache/bin-$set_key"
-if [ ! -d "$out" ]; then
-  tmp=$(mktemp -d "$cache/.bin-XXXXXX")
-  for dir in "${bins[@]}"; do
-    for file in "$dir"/*; do ln -s "$file" "$tmp/$(basename "$file")"; done
-  done
-  # Argo CD picks its role from the name it was started by.
-  ln -s argocd "$tmp/argocd-application-controller"
-  ln -s argocd "$tmp/argocd-repo-server"
-  mv -T "$tmp" "$out" 2>/dev/null || rm -rf "$tmp"
-fi
-[ $((SECONDS - started)) -gt 5 ] && log "toolchain ready in $((SECONDS - started)) s"
-echo "$out"
+main "$@"
