@@ -317,7 +317,7 @@ describe("toolchain/build.sh when a build goes wrong", function () {
     const fake = `printf '#!/bin/sh\\necho v5.8.1\\n' > "$out"; chmod +x "$out"; exit 0`;
     const first = buildWith(fake);
     assert.strictEqual(first.status, 0, first.stderr);
-    assert.match(first.stderr, /kustomize: kustomize v5\.8\.1/);
+    assert.match(first.stderr, /kustomize: kustomize: v5\.8\.1/);
     assert.strictEqual(marked(first.cache).filter((f) => f.endsWith(".complete")).length, 1);
     fs.rmSync(path.join(dir, "fake-bin"), { recursive: true });
     const second = buildWith('echo "fake go: must not build again" >&2; exit 3');

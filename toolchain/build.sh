@@ -114,6 +114,7 @@ build() {
   local started=$SECONDS
   rm -rf "$dir" && mkdir -p "$dir/bin"
   build_log="$dir/build.log"
+  : >"$build_log"
   work=$(mktemp -d)
   cp -R "$here/$component/." "$work/"
   if [ "$component" = kubernetes-provider ]; then
@@ -148,9 +149,11 @@ build() {
       log "FAILED: $component: go build produced no $dir/bin/$name; nothing of $component was marked built"
       exit 1
     fi
+    local printed_before
+    printed_before=$(wc -l <"$build_log")
     # shellcheck disable=SC2046 # the version command is a word list by design
     step "$component" "$dir/bin/$name" $(version_command "$name")
-    log "$component: $name $(tail -n 1 "$build_log")"
+    log "$component: $name: $(sed -n "$((printed_before + 1))p" "$build_log")"
   done
   rm -rf "$work"
   echo "$((SECONDS - started))" >"$dir/build-seconds"
@@ -249,4 +252,4 @@ main() {
   echo "$out"
 }
 
-main "$@"
+main "$@"; exit
