@@ -87,11 +87,20 @@ export interface ArgoApplication {
       readonly phase?: string;
       readonly message?: string;
       readonly operation?: { readonly sync?: { readonly revision?: string } };
-      readonly syncResult?: { readonly revision?: string };
+      readonly syncResult?: { readonly revision?: string; readonly resources?: readonly SyncedResource[] };
     };
     readonly resources?: readonly ArgoResource[];
     readonly conditions?: readonly { readonly type: string; readonly message?: string }[];
   };
+}
+
+/** One entry of operationState.syncResult.resources: what the sync did with one object. */
+export interface SyncedResource {
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly status?: string;
+  readonly message?: string;
 }
 
 /** One entry of status.resources. */
@@ -197,6 +206,19 @@ export function operationSettled(app: ArgoApplication, revision: string): boolea
   return (phase === "Failed" || phase === "Error") && !operationRevisions(app).includes(revision);
 }
 
+/**
+ * The objects of `revision` that the Application's AppProject does not permit, as the sync of that commit
+ * recorded them: "resource <group>:<kind> is not permitted in project <p>" or "namespace <n> is not permitted in
+ * project '<p>'" (Argo CD controller/sync.go validateSyncPermissions, v3.4.4 and v3.5.3).
+ */
+export function refusedByProject(app: ArgoApplication, revision: string): SyncedResource[] {
+  const op = app.status?.operationState;
+  if (op?.syncResult?.revision !== revision) return [];
+  return (op.syncResult.resources ?? []).filter(
+    (r) => r.status === "SyncFailed" && / is not permitted in project /.test(r.message ?? ""),
+  );
+}
+
 /** Argo CD's conditions that are errors (ApplicationCondition.IsError: the type ends in "Error"). */
 export function errorConditions(app: ArgoApplication): string[] {
   return (app.status?.conditions ?? [])
@@ -266,6 +288,23 @@ export function assess(
         `Argo CD has stopped retrying. See what it says with: kubectl -n ${t.namespace} get application ${t.name} ` +
         `-o yaml (status.operationState, status.resources, status.conditions); fix the manifests in ` +
         `${t.source.repoURL} ${t.source.path} and push.`,
+    };
+  }
+
+  // The AppProject refuses an object of this commit (controller/sync.go validateSyncPermissions): every retry of
+  // the commit is refused the same way, and only this stack changes the AppProject, so do not wait for the
+  // retries to run out (five, minutes apart).
+  const refused = refusedByProject(app, revision);
+  if (refused.length > 0) {
+    const lines = refused.map((r) => `${objectName(r)}: ${clean(r.message)}`);
+    return {
+      kind: "failed",
+      summary: `Argo CD refuses to sync ${short(revision)}: ${lines.join("; ")}`,
+      detail: [...lines, ...argoDetail(app)],
+      fix:
+        `The application's AppProject lets its manifests create only namespaced objects in ${t.destination.namespace} ` +
+        `and that Namespace itself (docs/security.md). Remove ${refused.map(objectName).join(", ")} from ` +
+        `${t.source.repoURL} ${t.source.path} (or deploy it from the application that owns it) and push.`,
     };
   }
 

@@ -187,6 +187,60 @@ describe("assess", () => {
       assert.equal(judge({ sync: "OutOfSync", health: "Degraded", operation: retrying }).kind, "transient");
       assert.equal(judge({ sync: "OutOfSync", operation: retrying }).kind, "waiting");
     });
+    it("an object the AppProject refuses: failed at once, while Argo CD still retries, naming it and the fix", () => {
+      // As Argo CD v3.5.3 recorded a stray Namespace in the e2e: the sync is Running, retry #1 of 5 pending.
+      const refused = {
+        ...op("Running"),
+        message: "one or more synchronization tasks are not valid. Retrying attempt #1 at 6:40AM.",
+        retryCount: 1,
+        results: [
+          {
+            kind: "Namespace",
+            name: "shop-stray",
+            status: "SyncFailed",
+            message: "resource :Namespace is not permitted in project shop",
+          },
+        ],
+      };
+      const a = judge({ sync: "OutOfSync", operation: refused });
+      assert.equal(a.kind, "failed");
+      if (a.kind !== "failed") return;
+      assert.match(
+        a.summary,
+        /Namespace shop\/shop-stray: resource :Namespace is not permitted in project shop/,
+      );
+      assert.match(a.fix, new RegExp(`Remove Namespace shop/shop-stray from ${REPO} ${PATH}`));
+    });
+    it("an object refused in another commit's sync: not this commit's failure", () => {
+      const refusedOld = {
+        ...op("Running", SHA_A),
+        retryCount: 1,
+        results: [
+          {
+            kind: "Deployment",
+            name: "x",
+            status: "SyncFailed",
+            message: "namespace kube-system is not permitted in project 'shop'",
+          },
+        ],
+      };
+      assert.equal(judge({ sync: "OutOfSync", operation: refusedOld }).kind, "waiting");
+    });
+    it("an object that failed for another reason: left to Argo CD's retries", () => {
+      const failedApply = {
+        ...op("Running"),
+        retryCount: 1,
+        results: [
+          {
+            kind: "Deployment",
+            name: "shop",
+            status: "SyncFailed",
+            message: "admission webhook denied the request",
+          },
+        ],
+      };
+      assert.notEqual(judge({ sync: "OutOfSync", operation: failedApply }).kind, "failed");
+    });
     it("another commit's sync still retrying: waiting for it to end, naming both commits, never transient", () => {
       // As the e2e's Argo CD (v3.2.11 then) showed after a fix was pushed over a failed sync: the comparison is at the fix (SHA_B),
       // the operation retries the broken commit (SHA_A), and the schema still carries that commit's failure.

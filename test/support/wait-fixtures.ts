@@ -57,6 +57,14 @@ export interface AppState {
     readonly revision: string;
     readonly message?: string;
     readonly retryCount?: number;
+    /** syncResult.resources: each object's result, as the controller records it. */
+    readonly results?: readonly {
+      readonly kind: string;
+      readonly name: string;
+      readonly namespace?: string;
+      readonly status: string;
+      readonly message: string;
+    }[];
   };
   /** A sync requested (the `operation` field) but not started. */
   readonly pendingOperation?: boolean;
@@ -137,7 +145,21 @@ export function application(s: AppState = {}): ArgoApplication {
                       ? {}
                       : { finishedAt: "2026-03-02T10:01:00Z" }),
                     ...(op.retryCount ? { retryCount: op.retryCount } : {}),
-                    syncResult: { revision: op.revision, source: source(spec) },
+                    syncResult: {
+                      revision: op.revision,
+                      source: source(spec),
+                      ...(op.results
+                        ? {
+                            resources: op.results.map((r) => ({
+                              group: "",
+                              version: "v1",
+                              syncPhase: "Sync",
+                              namespace: r.namespace ?? NS,
+                              ...r,
+                            })),
+                          }
+                        : {}),
+                    },
                   },
                 }
               : {}),
