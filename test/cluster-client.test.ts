@@ -11,9 +11,11 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterClient } from "../components/cluster-client";
+import { sha256 } from "../components/password-guard";
 import { readClusterAccess } from "../stacks/cluster";
 
 const TOKEN = "s3cret-bearer-token";
+const PASSWORD = "db-password-in-the-secret-000001";
 
 interface Seen {
   method: string;
@@ -44,6 +46,13 @@ function apiServer(seen: Seen[]) {
       if (req.url === app) return json(200, { kind: "Application", status: { sync: { status: "Synced" } } });
       if (req.url === "/apis/db.atlasgo.io/v1alpha1/namespaces/shop/atlasschemas/shop") {
         return json(200, { kind: "AtlasSchema", metadata: { generation: 2 } });
+      }
+      if (req.url === "/api/v1/namespaces/shop/secrets/db-credentials") {
+        return json(200, {
+          kind: "Secret",
+          metadata: { name: "db-credentials", annotations: { "atlas-gitops.io/password-rotation": "3" } },
+          data: { password: Buffer.from(PASSWORD).toString("base64") },
+        });
       }
       if (req.url?.startsWith("/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/locked")) {
         return json(403, {
@@ -120,6 +129,20 @@ describe("clusterClient", () => {
     });
     assert.equal(await client().getAtlasObject("AtlasMigration", "shop", "gone"), undefined);
     assert.equal(seen[1].url, "/apis/db.atlasgo.io/v1alpha1/namespaces/shop/atlasmigrations/gone");
+  });
+
+  it("reads the credentials Secret as a digest of its password and the rotation it was written with", async () => {
+    const stored = await client().readCredentials("shop", "db-credentials");
+    assert.deepEqual(stored, { passwordSha256: sha256(PASSWORD), rotation: "3" });
+    assert.ok(!JSON.stringify(stored).includes(PASSWORD));
+    assert.equal(await client().readCredentials("shop", "missing"), undefined);
+    assert.deepEqual(
+      seen.map((s) => [s.method, s.url]),
+      [
+        ["GET", "/api/v1/namespaces/shop/secrets/db-credentials"],
+        ["GET", "/api/v1/namespaces/shop/secrets/missing"],
+      ],
+    );
   });
 
   it("turns a refusal into one line with the API server's message, and no credentials", async () => {
