@@ -11,6 +11,7 @@ import { ATLAS_OPERATOR_RELEASE_NAME, AtlasOperator } from "./atlas-operator";
 import { atlasHealthChecks } from "./health-checks";
 import { HostedApp } from "./hosted-app";
 import type { PasswordGuard } from "./password-guard";
+import type { ReleaseRecovery } from "./helm-recovery";
 import { RepositoryCredentials } from "./repository-credentials";
 
 /** The stack's config, and what waits for the Applications. */
@@ -19,6 +20,8 @@ export interface AtlasGitOpsArgs extends StackConfig {
   readonly waiter?: ApplicationWaiter;
   /** Defaults to none: nothing checks the passwords in `pulumi up` (index.ts gives the real one, outside a preview). */
   readonly passwordGuard?: PasswordGuard;
+  /** Defaults to none: nothing recovers a pending Helm release (index.ts gives the real one, outside a preview). */
+  readonly releaseRecovery?: ReleaseRecovery;
 }
 
 export class AtlasGitOps extends pulumi.ComponentResource {
@@ -48,6 +51,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
         adminEnabled: config.argocd.adminEnabled,
         values: config.argocd.values.values,
         valuesSecret: config.argocd.values.secret,
+        recovery: config.releaseRecovery,
         operationsValues: [
           notificationsValues({
             stack: config.stack,
@@ -93,6 +97,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
         clusterWide: config.atlas.clusterWide,
         values: config.atlas.values.values,
         valuesSecret: config.atlas.values.secret,
+        recovery: config.releaseRecovery,
         protect,
       },
       { parent: this },
