@@ -85,6 +85,9 @@ export interface ArgoApplication {
     readonly operationState?: {
       readonly phase?: string;
       readonly message?: string;
+      readonly startedAt?: string;
+      readonly finishedAt?: string;
+      readonly retryCount?: number;
       readonly operation?: { readonly sync?: { readonly revision?: string } };
       readonly syncResult?: { readonly revision?: string };
     };
@@ -194,6 +197,22 @@ export function operationSettled(app: ArgoApplication, revision: string): boolea
   const phase = app.status?.operationState?.phase;
   if (phase === undefined || phase === "Succeeded") return true;
   return (phase === "Failed" || phase === "Error") && !operationRevisions(app).includes(revision);
+}
+
+/**
+ * The stuck state argo-cd#29636 describes (open at v3.5.3): after a controller restart the last operation reads
+ * `Succeeded` with no syncResult and no finishedAt. The controller's auto-sync then never starts another sync
+ * (it takes the operation for the one that synced the commit) and refuses a manual one. A finished sync always
+ * has both (controller/sync.go writes them with the phase), so this is never a moment in a normal sync.
+ */
+export function stuckSucceeded(app: ArgoApplication): boolean {
+  const op = app.status?.operationState;
+  return (
+    (app.operation === undefined || app.operation === null) &&
+    op?.phase === "Succeeded" &&
+    op.syncResult === undefined &&
+    op.finishedAt === undefined
+  );
 }
 
 /** Argo CD's conditions that are errors (ApplicationCondition.IsError: the type ends in "Error"). */
@@ -311,6 +330,20 @@ export function assess(
   const sync = st.sync.status ?? "Unknown";
   if (sync === "Synced" && health === "Healthy" && operationSettled(app, revision)) {
     return { kind: "done", summary: `Synced and Healthy at ${short(revision)}` };
+  }
+
+  if (stuckSucceeded(app)) {
+    return {
+      kind: "failed",
+      summary:
+        `Argo CD's last operation reads Succeeded with no result and no end time, a state its application ` +
+        `controller leaves after a restart (argo-cd#29636): it will not sync ${short(revision)} on its own`,
+      detail: argoDetail(app),
+      fix:
+        `Clear the stuck operation, then run \`pulumi up\` again (Argo CD syncs the commit at once): ` +
+        `kubectl -n ${t.namespace} patch application ${t.name} --type json ` +
+        `-p '[{"op":"remove","path":"/status/operationState"}]'`,
+    };
   }
 
   const notable = verdicts.filter(([, v]) => v.kind !== "ready");
