@@ -1,7 +1,8 @@
 /**
  * Nothing lost when things break (issue 26), on the real control plane: a `pulumi up` killed with SIGKILL during
  * the first install of the argo-cd release, the application controller killed while `up` waits for a pushed
- * commit, and a state restored from an export taken before an application was added. After each: every password
+ * commit, a state restored from an export taken before an application was added, the repo-server stopped before
+ * it renders a pushed commit, and an operation left Succeeded with no result (argo-cd#29636). After each: every password
  * byte-identical (compared by digest, never shown), no Helm release of ours pending, no lock, and the Applications
  * Synced and Healthy at the pushed commit. Each scenario records its recovery time (support/figures.ts).
  *
@@ -300,6 +301,60 @@ describe("nothing lost when things break (issue 26)", function () {
     const changes = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n);
     assert.deepStrictEqual(changes, [], "refresh then up would change something");
     checkPasswords();
+  });
+
+  /** Appends a comment to shop's app.yaml and pushes it: a new commit with the same objects. */
+  const pushShop = (why: string) => {
+    const file = path.join(cp.checkout, "shop", "base", "app.yaml");
+    fs.writeFileSync(file, `${fs.readFileSync(file, "utf8")}# e2e: ${why}\n`);
+    return cp.commitAndPush(why);
+  };
+
+  it("the repo-server stopped for 30 s before the manifests are generated: up returns at the pushed commit", async () => {
+    const pushed = pushShop("a commit rendered across a repo-server outage");
+    const t0 = Date.now();
+    await cp.processes.kill("argocd-repo-server", 30_000);
+    await dev.up();
+    figure("repo-server down 30 s: stop to up returned", (Date.now() - t0) / 1000);
+    assert.strictEqual(cp.head(), pushed);
+    await converged([SHOP.name, BILLING.name]);
+  });
+
+  it("an operation left Succeeded with no result (argo-cd#29636): up fails with the command that clears it, which works", async () => {
+    const pushed = pushShop("a commit behind a stuck operation");
+    // With the controller away, leave shop's last operation as argo-cd#29636 describes it.
+    await cp.processes.kill("argocd-application-controller", 15_000);
+    const last = cp.get("application.argoproj.io", SHOP.name, "argocd").status.operationState;
+    const stuck = {
+      operation: last.operation,
+      phase: "Succeeded",
+      message: last.message,
+      startedAt: last.startedAt,
+    };
+    cp.kubectl([
+      "patch",
+      "application",
+      SHOP.name,
+      "-n",
+      "argocd",
+      "--type",
+      "json",
+      "-p",
+      JSON.stringify([{ op: "replace", path: "/status/operationState", value: stuck }]),
+    ]);
+    const t0 = Date.now();
+    let fix = "";
+    await assert.rejects(dev.up(), (e: Error) => {
+      assert.match(e.message, /Argo CD's last operation reads Succeeded with no result and no end time/);
+      assert.doesNotMatch(e.message, /not Synced and Healthy after/);
+      fix = /kubectl -n argocd patch application shop --type json -p '(.*)'/.exec(e.message)![1];
+      return true;
+    });
+    figure("operation left Succeeded with no result: up failed after", (Date.now() - t0) / 1000);
+    cp.kubectl(["patch", "application", SHOP.name, "-n", "argocd", "--type", "json", "-p", fix]);
+    await dev.up();
+    assert.strictEqual(cp.head(), pushed);
+    await converged([SHOP.name, BILLING.name]);
   });
 
   it("leaves a stack that destroys cleanly", async () => {
