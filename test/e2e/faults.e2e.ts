@@ -14,6 +14,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
+import { AtlasOperatorStandIn } from "./stand-ins/atlas-operator";
 import { ControlPlane } from "./support/control-plane";
 import { allFigures, figure } from "./support/figures";
 import { until } from "./support/processes";
@@ -98,6 +99,8 @@ describe("nothing lost when things break (issue 26)", function () {
   let program: string;
   let exports: string;
   let dev: Stack;
+  /** The chart's operator pods are placeholders under kwok: the stand-in applies every schema. */
+  let operator: AtlasOperatorStandIn;
   let failed = false;
   /** SHA-256 of each application's password as first seen in its Secret. */
   const passwords = new Map<string, string>();
@@ -187,6 +190,8 @@ describe("nothing lost when things break (issue 26)", function () {
     bin = toolchainBin();
     cp = new ControlPlane({ bin, manifests: MANIFESTS, charts: fs.existsSync(CHARTS) ? CHARTS : undefined });
     await cp.start();
+    operator = new AtlasOperatorStandIn(cp.kubeconfig, () => ({ kind: "applied" }));
+    await operator.start();
     backend = newBackend(bin, cp.kubeconfig);
     program = copyProgram(REPO_ROOT);
     exports = scratchDir("exports");
@@ -203,6 +208,7 @@ describe("nothing lost when things break (issue 26)", function () {
     const figures = Object.entries(allFigures());
     if (figures.length > 0)
       console.log(`\nRecovery times (seconds):\n${figures.map(([w, s]) => `  ${w}: ${s}`).join("\n")}`);
+    await operator?.stop();
     await cp?.stop();
     if (!failed) {
       cp?.remove();
