@@ -7,14 +7,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { applicationWaiter } from "./components/application-wait";
 import { webhookUrl } from "./components/argocd-access";
 import { clusterClient } from "./components/cluster-client";
+import { releaseRecovery } from "./components/helm-recovery";
+import { passwordGuard } from "./components/password-guard";
 import { AtlasGitOps } from "./components/platform";
 import { readClusterAccess } from "./stacks/cluster";
 import { loadStackConfig } from "./stacks/config";
 
 const config = loadStackConfig();
-// `pulumi up` waits for each Application to run its commit; a preview reads nothing from the cluster.
-const waiter = pulumi.runtime.isDryRun() ? undefined : applicationWaiter(clusterClient(readClusterAccess()));
-const platform = new AtlasGitOps("atlas-gitops", { ...config, waiter });
+// `pulumi up` recovers a Helm release an interrupted run left pending, checks each password before it writes it,
+// and waits for each Application to run its commit; a preview reads nothing from the cluster.
+const cluster = pulumi.runtime.isDryRun() ? undefined : clusterClient(readClusterAccess());
+const platform = new AtlasGitOps("atlas-gitops", {
+  ...config,
+  waiter: cluster && applicationWaiter(cluster),
+  passwordGuard: cluster && passwordGuard(cluster),
+  releaseRecovery: cluster && releaseRecovery(cluster),
+});
 const { argocd } = platform;
 
 export const argocdNamespace = argocd.namespace;

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AtlasObject } from "./atlas-status";
 import {
   assess,
+  argoDetail,
   type ArgoApplication,
   atlasKey,
   atlasResources,
@@ -56,6 +57,33 @@ export function applicationWaiter(client: ApplicationClient, clock: Clock = syst
 }
 
 const errorText = (e: unknown) => clean(e instanceof Error ? e.message : String(e));
+
+/** The longest pause between two reads while the API server cannot be reached or is overloaded. */
+export const MAX_BACKOFF_SECONDS = 30;
+
+/**
+ * A read error that says the API server is away or overloaded, not that the request is wrong: a refused, reset
+ * or timed-out connection, 429 Too Many Requests, or a 5xx. The wait rides these out within waitTimeout, backing
+ * off, without the grace period: an API server restarted for a minute is not a failure of the application.
+ */
+export function isOutage(e: unknown): boolean {
+  const text =
+    e instanceof Error ? `${e.message} ${String((e as { code?: unknown }).code ?? "")}` : String(e);
+  return (
+    /answered (429|5\d\d)\b/.test(text) ||
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up|fetch failed/i.test(
+      text,
+    )
+  );
+}
+
+/** What of the operation shows progress: a Running operation whose fingerprint does not change is not moving. */
+const progressOf = (app: ArgoApplication | undefined) =>
+  JSON.stringify([
+    app?.operation ?? null,
+    app?.status?.operationState ?? null,
+    app?.status?.resources ?? null,
+  ]);
 
 /** Reads one snapshot: the Application, and each Atlas object it lists. */
 async function snapshot(client: ApplicationClient, t: WaitTarget) {
@@ -103,8 +131,13 @@ export async function waitForApplication(
   let lastReport = "";
   let last: Assessment | undefined;
   let approval = false;
+  let outages = 0;
+  let seen: ArgoApplication | undefined;
+  let progress = "";
+  let progressSince = start;
   for (;;) {
     let a: Assessment;
+    let outage = false;
     try {
       if (!refreshed) {
         await client.requestRefresh(t.namespace, t.name);
@@ -120,13 +153,20 @@ export async function waitForApplication(
       }
       a = assess(app, atlas, t, revision);
       approval = waitsForApproval(app, atlas);
+      seen = app;
+      const now = progressOf(app);
+      if (now !== progress) [progress, progressSince] = [now, clock.now()];
     } catch (e) {
+      outage = isOutage(e);
       a = {
-        kind: "transient",
+        kind: outage ? "waiting" : "transient",
         summary: `cannot read Application ${t.namespace}/${t.name} or its Atlas objects: ${errorText(e)}`,
-        detail: [],
+        detail: outage
+          ? [`the Kubernetes API is away or overloaded; retrying with backoff until ${t.timeoutKey} runs out`]
+          : [],
       };
     }
+    outages = outage ? outages + 1 : 0;
     if (a.kind === "done") {
       report(`${t.name}: ${a.summary}`);
       return;
@@ -145,6 +185,9 @@ export async function waitForApplication(
       throw new pulumi.RunError(message(t, revision, "still failing", a, fix));
     }
     if (now - start >= t.timeoutSeconds * 1000) {
+      const stuck = stuckRunning(t, seen, now - progressSince);
+      if (stuck !== undefined)
+        throw new pulumi.RunError(message(t, revision, stuck.headline, stuck.a, stuck.fix));
       const person = approval
         ? "A plan waits for approval in Atlas Cloud (the link is in the message above); approve it, then run `pulumi up` again. "
         : "";
@@ -159,6 +202,45 @@ export async function waitForApplication(
         ),
       );
     }
-    await clock.sleep(POLL_INTERVAL_SECONDS * 1000);
+    // Every poll interval; during an outage twice as long after each failed read, up to MAX_BACKOFF_SECONDS,
+    // and never past waitTimeout by more than one interval.
+    const pause =
+      outages === 0
+        ? POLL_INTERVAL_SECONDS
+        : Math.min(POLL_INTERVAL_SECONDS * 2 ** (outages - 1), MAX_BACKOFF_SECONDS);
+    const left = start + t.timeoutSeconds * 1000 - now;
+    await clock.sleep(Math.max(POLL_INTERVAL_SECONDS * 1000, Math.min(pause * 1000, left)));
   }
+}
+
+/**
+ * At waitTimeout: an operation still Running that has not moved for at least the last STUCK_SECONDS is one no
+ * controller is finishing (Argo CD sets no sync timeout by default, so it would stay Running for ever).
+ */
+export const STUCK_SECONDS = 120;
+
+function stuckRunning(
+  t: WaitTarget,
+  app: ArgoApplication | undefined,
+  stillMs: number,
+): { headline: string; a: Assessment; fix: string } | undefined {
+  const op = app?.status?.operationState;
+  if (app === undefined || op?.phase !== "Running" || stillMs < STUCK_SECONDS * 1000) return undefined;
+  const still = Math.round(stillMs / 1000);
+  return {
+    headline: `not Synced and Healthy after ${t.timeoutSeconds} s`,
+    a: {
+      kind: "waiting",
+      summary:
+        `Argo CD's operation${op.startedAt ? ` (started ${op.startedAt})` : ""} is still Running and has not ` +
+        `changed for ${still} s${op.message ? `: ${clean(op.message)}` : ""}`,
+      detail: argoDetail(app),
+    },
+    fix:
+      `No application controller is finishing it. See whether one runs: kubectl -n ${t.namespace} get pods -l ` +
+      `app.kubernetes.io/name=argocd-application-controller, and its log: kubectl -n ${t.namespace} logs ` +
+      `statefulset/argocd-application-controller. Once it runs again it resumes the operation; if it runs and the ` +
+      `operation still does not move, end it with: argocd app terminate-op ${t.name} (or, as that command does, kubectl -n ${t.namespace} ` +
+      `patch application ${t.name} --type merge -p '{"status":{"operationState":{"phase":"Terminating"}}}'), then run \`pulumi up\` again.`,
+  };
 }

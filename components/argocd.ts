@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ARGOCD_CHART_REPOSITORY, ARGOCD_CHART_VERSION } from "../stacks/defaults";
 import { releaseValues } from "./chart-values";
+import { nameAfterRecovery, type ReleaseRecovery } from "./helm-recovery";
 import { chartSource, componentNamespace, guardRailOptions, mergeValues, RELEASE_SETTINGS } from "./common";
 
 export const ARGOCD_CHART = "argo-cd";
@@ -32,6 +33,11 @@ export interface ArgoCdArgs {
   readonly protect?: boolean;
   /** Values for alerts, git webhooks, polling, the Ingress and metrics, merged over the base values. */
   readonly operationsValues?: Record<string, unknown>;
+  /**
+   * What recovers the release in `pulumi up` (never in a preview) when an interrupted run left it pending, before
+   * its install or upgrade. Defaults to none: nothing checks.
+   */
+  readonly recovery?: ReleaseRecovery;
   /** Chart values merged last, over everything this component sets. Defaults to none. */
   readonly values?: Record<string, unknown>;
   /** Whether `values` hold a secret: the release's values are then a secret Output. Defaults to false. */
@@ -95,7 +101,16 @@ export class ArgoCd extends pulumi.ComponentResource {
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
-        name: ARGOCD_RELEASE_NAME,
+        name: nameAfterRecovery(
+          args.recovery,
+          {
+            namespace: args.namespace,
+            releaseName: ARGOCD_RELEASE_NAME,
+            chart: ARGOCD_CHART,
+            stack: pulumi.getStack(),
+          },
+          this,
+        ),
         ...chartSource(args.chartRepository ?? ARGOCD_CHART_REPOSITORY, ARGOCD_CHART),
         version: args.chartVersion ?? ARGOCD_CHART_VERSION,
         namespace: namespace.metadata.name,

@@ -4,6 +4,7 @@ import * as kx from "@pulumi/kubernetesx";
 import * as pulumi from "@pulumi/pulumi";
 import { ATLAS_OPERATOR_CHART_REPOSITORY, ATLAS_OPERATOR_CHART_VERSION } from "../stacks/defaults";
 import { atlasOperatorRbacValues, chartServiceAccountName } from "./atlas-operator-rbac";
+import { nameAfterRecovery, type ReleaseRecovery } from "./helm-recovery";
 import { chartSource, componentNamespace, guardRailOptions, mergeValues, RELEASE_SETTINGS } from "./common";
 
 export const ATLAS_OPERATOR_CHART = "atlas-operator";
@@ -32,6 +33,11 @@ export interface AtlasOperatorArgs {
   readonly atlasToken?: pulumi.Input<string>;
   /** Protect the namespace and release from `pulumi destroy`. Defaults to false. */
   readonly protect?: boolean;
+  /**
+   * What recovers the release in `pulumi up` (never in a preview) when an interrupted run left it pending, before
+   * its install or upgrade. Defaults to none: nothing checks.
+   */
+  readonly recovery?: ReleaseRecovery;
   /** Chart values merged last, over everything this component sets. Defaults to none. */
   readonly values?: Record<string, unknown>;
   /** Whether `values` hold a secret: the release's values are then a secret Output. Defaults to false. */
@@ -93,7 +99,16 @@ export class AtlasOperator extends pulumi.ComponentResource {
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
-        name: ATLAS_OPERATOR_RELEASE_NAME,
+        name: nameAfterRecovery(
+          args.recovery,
+          {
+            namespace: args.namespace,
+            releaseName: ATLAS_OPERATOR_RELEASE_NAME,
+            chart: ATLAS_OPERATOR_CHART,
+            stack: pulumi.getStack(),
+          },
+          this,
+        ),
         ...chartSource(args.chartRepository ?? ATLAS_OPERATOR_CHART_REPOSITORY, ATLAS_OPERATOR_CHART),
         version: args.chartVersion ?? ATLAS_OPERATOR_CHART_VERSION,
         namespace: namespace.metadata.name,

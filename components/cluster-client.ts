@@ -5,6 +5,14 @@
 import type * as k8s from "@kubernetes/client-node";
 import type { AtlasObject } from "./atlas-status";
 import type { ApplicationClient } from "./application-wait";
+import { ROTATION_ANNOTATION, sha256, type CredentialsReader } from "./password-guard";
+import {
+  decodeRelease,
+  encodeRelease,
+  failedRelease,
+  type ReleaseRecord,
+  type ReleaseStore,
+} from "./helm-recovery";
 import type { ArgoApplication } from "./sync-wait";
 import { REFRESH_ANNOTATION } from "./sync-wait";
 
@@ -33,8 +41,8 @@ const ATLAS_PLURAL: Record<string, string> = {
   AtlasMigration: "atlasmigrations",
 };
 
-export function clusterClient(access: ClusterAccess): ApplicationClient {
-  let api: Promise<{ client: k8s.CustomObjectsApi; lib: typeof k8s }> | undefined;
+export function clusterClient(access: ClusterAccess): ApplicationClient & CredentialsReader & ReleaseStore {
+  let api: Promise<{ client: k8s.CustomObjectsApi; core: k8s.CoreV1Api; lib: typeof k8s }> | undefined;
   const connect = () =>
     (api ??= import("@kubernetes/client-node").then((lib) => {
       const kc = new lib.KubeConfig();
@@ -42,7 +50,7 @@ export function clusterClient(access: ClusterAccess): ApplicationClient {
       else if ("path" in access.kubeconfig) kc.loadFromFile(access.kubeconfig.path);
       else kc.loadFromString(access.kubeconfig.contents);
       if (access.context !== undefined) kc.setCurrentContext(access.context);
-      return { client: kc.makeApiClient(lib.CustomObjectsApi), lib };
+      return { client: kc.makeApiClient(lib.CustomObjectsApi), core: kc.makeApiClient(lib.CoreV1Api), lib };
     }));
   const application = { group: "argoproj.io", version: "v1alpha1", plural: "applications" };
   return {
@@ -80,6 +88,55 @@ export function clusterClient(access: ClusterAccess): ApplicationClient {
         if (e instanceof lib.ApiException && e.code === 404) return undefined;
         throw apiError(lib, e);
       }
+    },
+    async readCredentials(namespace, name) {
+      const { core, lib } = await connect();
+      let secret: k8s.V1Secret;
+      try {
+        secret = await core.readNamespacedSecret({ namespace, name });
+      } catch (e) {
+        if (e instanceof lib.ApiException && e.code === 404) return undefined;
+        throw apiError(lib, e);
+      }
+      // Only a digest leaves this function: the password is never kept, logged or compared in plain.
+      const encoded = secret.data?.password;
+      return {
+        passwordSha256:
+          encoded === undefined ? undefined : sha256(Buffer.from(encoded, "base64").toString("utf8")),
+        rotation: secret.metadata?.annotations?.[ROTATION_ANNOTATION],
+      };
+    },
+    async listReleaseRecords(namespace, releaseName) {
+      const { core, lib } = await connect();
+      const list = await core
+        .listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${releaseName}` })
+        .catch((e) => Promise.reject(apiError(lib, e)));
+      return list.items.map((s): ReleaseRecord => ({
+        secretName: s.metadata?.name ?? "",
+        version: Number(s.metadata?.labels?.version ?? "0"),
+        status: s.metadata?.labels?.status ?? "",
+        release: s.data?.release === undefined ? {} : decodeRelease(s.data.release),
+      }));
+    },
+    async markReleaseFailed(namespace, record, note) {
+      const { core, lib } = await connect();
+      // Read, change and replace with the resourceVersion read: a concurrent change fails with 409, not lost.
+      const secret = await core
+        .readNamespacedSecret({ namespace, name: record.secretName })
+        .catch((e) => Promise.reject(apiError(lib, e)));
+      const release = decodeRelease(secret.data?.release ?? "");
+      secret.metadata = { ...secret.metadata, labels: { ...secret.metadata?.labels, status: "failed" } };
+      secret.data = { ...secret.data, release: encodeRelease(failedRelease(release, note)) };
+      await core
+        .replaceNamespacedSecret({ namespace, name: record.secretName, body: secret })
+        .catch((e) => Promise.reject(apiError(lib, e)));
+    },
+    async deleteReleaseRecord(namespace, secretName) {
+      const { core, lib } = await connect();
+      await core.deleteNamespacedSecret({ namespace, name: secretName }).catch((e) => {
+        if (e instanceof lib.ApiException && e.code === 404) return;
+        return Promise.reject(apiError(lib, e));
+      });
     },
   };
 }

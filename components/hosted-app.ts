@@ -16,6 +16,13 @@ import {
 import { AtlasOperatorRbac } from "./atlas-operator-rbac";
 import { componentNamespace, guardRailOptions, IN_CLUSTER_SERVER } from "./common";
 import { credentialsData } from "./database-credentials";
+import {
+  passwordKeepers,
+  parentUrnOf,
+  passwordOptions,
+  ROTATION_ANNOTATION,
+  type PasswordGuard,
+} from "./password-guard";
 import type { ApplicationWaiter } from "./application-wait";
 import { APPLICATION_DELETE_TIMEOUT, type WaitTarget } from "./sync-wait";
 
@@ -49,7 +56,14 @@ export interface HostedAppArgs {
   readonly waiter?: ApplicationWaiter;
   /** The config key of the wait's timeout, for the message that says how to raise it. Defaults to `waitTimeout`. */
   readonly waitTimeoutKey?: string;
-  /** Protect the namespace and the credentials Secret from `pulumi destroy`. Defaults to false. */
+  /** The config key of the password's rotation, for the messages that say how to set it. Defaults to `dbPasswordRotation`. */
+  readonly rotationKey?: string;
+  /**
+   * What checks in `pulumi up` (never in a preview), before the credentials Secret is written, that its password
+   * changes only on a rotation. Defaults to none: nothing checks.
+   */
+  readonly passwordGuard?: PasswordGuard;
+  /** Protect the namespace, the password and the credentials Secret from `pulumi destroy`. Defaults to false. */
   readonly protect?: boolean;
 }
 
@@ -105,18 +119,54 @@ export class HostedApp extends pulumi.ComponentResource {
       ...v01("namespace", "kubernetes:core/v1:Namespace"),
     });
 
-    // The password stays the same across updates: the keeper changes only when rotation is asked for.
+    // The password stays the same across updates: it is replaced only when the rotation keeper changes
+    // (./password-guard.ts says which other paths are closed, and how).
+    const rotation = app.database.passwordRotation;
     const password = new random.RandomPassword(
       `${name}-db-password`,
-      { length: 32, special: false, keepers: { rotation: String(app.database.passwordRotation) } },
-      { parent: this, ...v01("password", "random:index/randomPassword:RandomPassword") },
+      { length: 32, special: false, keepers: passwordKeepers(rotation) },
+      {
+        parent: this,
+        ...passwordOptions(rotation, args.protect ?? false),
+        ...v01("password", "random:index/randomPassword:RandomPassword"),
+      },
     );
+
+    // In `pulumi up`, the Secret is written only once the guard has seen that the password it holds stays, or
+    // that a rotation was asked for: a rejected check fails the update before the Secret changes.
+    const guard = args.passwordGuard;
+    const rotationKey = args.rotationKey ?? "dbPasswordRotation";
+    const checked =
+      guard === undefined || pulumi.runtime.isDryRun()
+        ? password.result
+        : pulumi.all([password.result, password.urn]).apply(async ([value, passwordUrn]) => {
+            await guard.check(
+              {
+                app: app.name,
+                namespace: app.namespace,
+                secretName: app.database.secretName,
+                rotation,
+                rotationKey,
+                stack: pulumi.getStack(),
+                passwordUrn,
+                // Not this.urn: depending on the component means depending on its children, this Secret included.
+                parentUrn: parentUrnOf(passwordUrn, name),
+                passwordName: `${name}-db-password`,
+              },
+              value,
+            );
+            return value;
+          });
 
     this.secret = new kx.Secret(
       `${name}-db-secret`,
       {
-        metadata: { name: app.database.secretName, namespace: namespace.metadata.name },
-        stringData: credentialsData(app.database, password.result),
+        metadata: {
+          name: app.database.secretName,
+          namespace: namespace.metadata.name,
+          annotations: { [ROTATION_ANNOTATION]: String(rotation) },
+        },
+        stringData: credentialsData(app.database, pulumi.secret(checked)),
       },
       { ...guarded, dependsOn: [namespace], ...v01("secret", "kubernetes:core/v1:Secret") },
     );

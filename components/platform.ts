@@ -10,12 +10,18 @@ import { alertSubscriptions, notificationsValues, Notifications } from "./notifi
 import { ATLAS_OPERATOR_RELEASE_NAME, AtlasOperator } from "./atlas-operator";
 import { atlasHealthChecks } from "./health-checks";
 import { HostedApp } from "./hosted-app";
+import type { PasswordGuard } from "./password-guard";
+import type { ReleaseRecovery } from "./helm-recovery";
 import { RepositoryCredentials } from "./repository-credentials";
 
 /** The stack's config, and what waits for the Applications. */
 export interface AtlasGitOpsArgs extends StackConfig {
   /** Defaults to none: `pulumi up` does not wait for Argo CD (index.ts gives the real one, outside a preview). */
   readonly waiter?: ApplicationWaiter;
+  /** Defaults to none: nothing checks the passwords in `pulumi up` (index.ts gives the real one, outside a preview). */
+  readonly passwordGuard?: PasswordGuard;
+  /** Defaults to none: nothing recovers a pending Helm release (index.ts gives the real one, outside a preview). */
+  readonly releaseRecovery?: ReleaseRecovery;
 }
 
 export class AtlasGitOps extends pulumi.ComponentResource {
@@ -45,6 +51,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
         adminEnabled: config.argocd.adminEnabled,
         values: config.argocd.values.values,
         valuesSecret: config.argocd.values.secret,
+        recovery: config.releaseRecovery,
         operationsValues: [
           notificationsValues({
             stack: config.stack,
@@ -90,6 +97,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
         clusterWide: config.atlas.clusterWide,
         values: config.atlas.values.values,
         valuesSecret: config.atlas.values.secret,
+        recovery: config.releaseRecovery,
         protect,
       },
       { parent: this },
@@ -126,6 +134,8 @@ export class AtlasGitOps extends pulumi.ComponentResource {
             // The application of the single-application keys is the one that keeps v0.1's URNs; the others are
             // items of `applications`, in this order.
             waitTimeoutKey: app.keepsV01Urns ? "waitTimeout" : `applications[${i}].waitTimeout`,
+            rotationKey: app.keepsV01Urns ? "dbPasswordRotation" : `applications[${i}].dbPasswordRotation`,
+            passwordGuard: config.passwordGuard,
             protect,
           },
           { parent: this },

@@ -86,6 +86,9 @@ export interface ArgoApplication {
     readonly operationState?: {
       readonly phase?: string;
       readonly message?: string;
+      readonly startedAt?: string;
+      readonly finishedAt?: string;
+      readonly retryCount?: number;
       readonly operation?: { readonly sync?: { readonly revision?: string } };
       readonly syncResult?: { readonly revision?: string; readonly resources?: readonly SyncedResource[] };
     };
@@ -216,6 +219,22 @@ export function refusedByProject(app: ArgoApplication, revision: string): Synced
   if (op?.syncResult?.revision !== revision) return [];
   return (op.syncResult.resources ?? []).filter(
     (r) => r.status === "SyncFailed" && / is not permitted in project /.test(r.message ?? ""),
+  );
+}
+
+/**
+ * The stuck state argo-cd#29636 describes (open at v3.5.3): after a controller restart the last operation reads
+ * `Succeeded` with no syncResult and no finishedAt. The controller's auto-sync then never starts another sync
+ * (it takes the operation for the one that synced the commit) and refuses a manual one. A finished sync always
+ * has both (controller/sync.go writes them with the phase), so this is never a moment in a normal sync.
+ */
+export function stuckSucceeded(app: ArgoApplication): boolean {
+  const op = app.status?.operationState;
+  return (
+    (app.operation === undefined || app.operation === null) &&
+    op?.phase === "Succeeded" &&
+    op.syncResult === undefined &&
+    op.finishedAt === undefined
   );
 }
 
@@ -351,6 +370,20 @@ export function assess(
   const sync = st.sync.status ?? "Unknown";
   if (sync === "Synced" && health === "Healthy" && operationSettled(app, revision)) {
     return { kind: "done", summary: `Synced and Healthy at ${short(revision)}` };
+  }
+
+  if (stuckSucceeded(app)) {
+    return {
+      kind: "failed",
+      summary:
+        `Argo CD's last operation reads Succeeded with no result and no end time, a state its application ` +
+        `controller leaves after a restart (argo-cd#29636): it will not sync ${short(revision)} on its own`,
+      detail: argoDetail(app),
+      fix:
+        `Clear the stuck operation, then run \`pulumi up\` again (Argo CD syncs the commit at once): ` +
+        `kubectl -n ${t.namespace} patch application ${t.name} --type json ` +
+        `-p '[{"op":"remove","path":"/status/operationState"}]'`,
+    };
   }
 
   const notable = verdicts.filter(([, v]) => v.kind !== "ready");

@@ -7,7 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AtlasObject } from "../components/atlas-status";
 import {
   applicationWaiter,
+  isOutage,
+  MAX_BACKOFF_SECONDS,
   raiseTimeoutCommand,
+  STUCK_SECONDS,
   type ApplicationClient,
   type Clock,
 } from "../components/application-wait";
@@ -39,6 +42,10 @@ class FakeCluster implements ApplicationClient, Clock {
   reads = 0;
   /** Seconds at which reading fails, as an unreachable API server would. */
   failReadsUntil = -1;
+  /** The error reads fail with until then. */
+  failWith = "connect ECONNREFUSED 127.0.0.1:6443";
+  /** Seconds of the fake clock at which the Application was read. */
+  readAt: number[] = [];
   constructor(private readonly script: Script) {}
   now() {
     return this.ms;
@@ -52,7 +59,8 @@ class FakeCluster implements ApplicationClient, Clock {
   async getApplication(namespace: string, name: string): Promise<ArgoApplication> {
     assert.deepEqual([namespace, name], ["argocd", "shop"]);
     this.reads++;
-    if (this.ms / 1000 < this.failReadsUntil) throw new Error("connect ECONNREFUSED 127.0.0.1:6443");
+    this.readAt.push(this.ms / 1000);
+    if (this.ms / 1000 < this.failReadsUntil) throw new Error(this.failWith);
     return application(this.state().app);
   }
   async requestRefresh(namespace: string, name: string) {
@@ -317,6 +325,149 @@ describe("the wait loop", () => {
     assert.equal(calls, 2);
     assert.equal(r.cluster.refreshes.length, 1);
   });
+});
+
+describe("the wait through outages and stuck operations", () => {
+  for (const failWith of [
+    "request to https://127.0.0.1:6443/apis failed, reason: connect ECONNREFUSED 127.0.0.1:6443",
+    "the Kubernetes API answered 503: etcdserver: request timed out",
+    "the Kubernetes API answered 429: too many requests",
+    "socket hang up",
+  ]) {
+    it(`rides out an API server away longer than the grace period, within waitTimeout: ${failWith.slice(0, 40)}…`, async () => {
+      const away = TRANSIENT_GRACE_SECONDS + 100;
+      const r = await run(pushed(20), target(), (c) => {
+        c.failReadsUntil = away;
+        c.failWith = failWith;
+      });
+      assert.equal(r.error, undefined, String(r.error));
+      assert.ok(r.at >= away && r.at <= away + MAX_BACKOFF_SECONDS, `returned at ${r.at} s`);
+    });
+  }
+
+  it("backs off while the API server is away: twice as long after each failed read, at most 30 s", async () => {
+    const r = await run(pushed(20), target(), (c) => (c.failReadsUntil = 200));
+    const gaps = r.cluster.readAt.slice(1, 9).map((at, i) => at - r.cluster.readAt[i]);
+    assert.deepEqual(gaps, [2, 4, 8, 16, 30, 30, 30, 30]);
+  });
+
+  it("polls every interval again once the API server answers", async () => {
+    const r = await run(pushed(1e9), target({ timeoutSeconds: 200 }), (c) => (c.failReadsUntil = 10));
+    const after = r.cluster.readAt.filter((at) => at > 20);
+    assert.ok(after.slice(1).every((at, i) => at - after[i] === POLL_INTERVAL_SECONDS));
+  });
+
+  it("still gives up on a refusal that is not an outage (403) after the grace period", async () => {
+    const r = await run(pushed(20), target(), (c) => {
+      c.failReadsUntil = 1e9;
+      c.failWith = 'the Kubernetes API answered 403: applications.argoproj.io "shop" is forbidden';
+    });
+    assert.ok(r.error instanceof pulumi.RunError);
+    assert.ok(r.at <= TRANSIENT_GRACE_SECONDS + POLL_INTERVAL_SECONDS, `failed at ${r.at} s`);
+    assert.match(r.error!.message, /still failing: cannot read Application argocd\/shop .*answered 403/);
+  });
+
+  it("says at waitTimeout that the API server was still away, and how to raise the timeout", async () => {
+    const r = await run(pushed(20), target({ timeoutSeconds: 120 }), (c) => (c.failReadsUntil = 1e9));
+    assert.ok(r.error instanceof pulumi.RunError);
+    assert.ok(r.at >= 120 && r.at <= 122, `gave up at ${r.at} s`);
+    assert.match(r.error!.message, /still waiting for: cannot read Application argocd\/shop .*ECONNREFUSED/);
+    assert.match(r.error!.message, /the Kubernetes API is away or overloaded; retrying with backoff/);
+    assert.match(r.error!.message, /pulumi config set --stack dev waitTimeout 1800$/);
+  });
+
+  it("names an operation left Running with no progress at waitTimeout, and how to get it going", async () => {
+    const frozen: Script = (s, refreshedAt) => pushed(1e9)(Math.min(s, 30), refreshedAt);
+    const r = await run(frozen, target({ timeoutSeconds: 600 }));
+    assert.ok(r.error instanceof pulumi.RunError);
+    assert.ok(r.at >= 600 && r.at <= 602, `gave up at ${r.at} s`);
+    const text = r.error!.message;
+    assert.match(
+      text,
+      /not Synced and Healthy after 600 s: Argo CD's operation \(started 2026-03-02T10:00:06Z\) is still Running and has not changed for 5\d\d s: waiting for healthy state of AtlasSchema\/shop/,
+    );
+    assert.match(
+      text,
+      /kubectl -n argocd get pods -l app\.kubernetes\.io\/name=argocd-application-controller/,
+    );
+    assert.match(text, /argocd app terminate-op shop/);
+    assert.ok(!text.includes("raise waitTimeout"), "a stuck operation is not helped by more time");
+  });
+
+  it("does not call an operation stuck when it changed within the last STUCK_SECONDS", async () => {
+    const late: Script = (s, refreshedAt) => pushed(1e9)(Math.min(s, 600 - STUCK_SECONDS + 10), refreshedAt);
+    // The status stops changing only after 10 s before the end minus STUCK_SECONDS: too recent to call it stuck.
+    const r = await run(
+      (s, refreshedAt) => {
+        const state = late(s, refreshedAt);
+        return s < 600 - STUCK_SECONDS + 10
+          ? {
+              ...state,
+              app: { ...state.app, operation: { ...state.app.operation!, message: `step ${Math.floor(s)}` } },
+            }
+          : state;
+      },
+      target({ timeoutSeconds: 600 }),
+    );
+    assert.match(r.error!.message, /raise waitTimeout/);
+  });
+
+  it("fails within one poll of a sync left Succeeded with no result (argo-cd#29636), with the command that clears it", async () => {
+    const r = await run((s, refreshedAt) =>
+      s < 10
+        ? pushed(1e9)(s, refreshedAt)
+        : {
+            app: {
+              revision: SHA_B,
+              sync: "OutOfSync",
+              health: "Healthy",
+              operation: { phase: "Succeeded", revision: SHA_A, noResult: true },
+            },
+            schema: APPLIED,
+          },
+    );
+    assert.ok(r.error instanceof pulumi.RunError);
+    assert.ok(r.at >= 10 && r.at <= 12, `failed at ${r.at} s`);
+    assert.match(
+      r.error!.message,
+      /failed: Argo CD's last operation reads Succeeded with no result and no end time/,
+    );
+    assert.match(r.error!.message, /argo-cd#29636/);
+    assert.ok(
+      r.error!.message.endsWith(
+        `kubectl -n argocd patch application shop --type json -p '[{"op":"remove","path":"/status/operationState"}]'`,
+      ),
+    );
+  });
+
+  it("returns when such an Application is Synced and Healthy at the commit anyway", async () => {
+    const r = await run((s, refreshedAt) =>
+      s < 10
+        ? pushed(1e9)(s, refreshedAt)
+        : {
+            app: { revision: SHA_B, operation: { phase: "Succeeded", revision: SHA_B, noResult: true } },
+            schema: APPLIED,
+          },
+    );
+    assert.equal(r.error, undefined);
+  });
+});
+
+describe("isOutage", () => {
+  const cases: [string, boolean][] = [
+    ["connect ECONNREFUSED 127.0.0.1:6443", true],
+    ["read ECONNRESET", true],
+    ["the Kubernetes API answered 500: internal error", true],
+    ["the Kubernetes API answered 504: gateway timeout", true],
+    ["the Kubernetes API answered 429: too many requests", true],
+    ["the Kubernetes API answered 403: forbidden", false],
+    ["the Kubernetes API answered 404: not found", false],
+    ["Unexpected token < in JSON", false],
+  ];
+  for (const [text, outage] of cases) {
+    it(`${outage ? "rides out" : "does not ride out"} ${text}`, () =>
+      assert.equal(isOutage(new Error(text)), outage));
+  }
 });
 
 describe("raiseTimeoutCommand", () => {

@@ -11,9 +11,31 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { clusterClient } from "../components/cluster-client";
+import { sha256 } from "../components/password-guard";
+import { decodeRelease, encodeRelease } from "../components/helm-recovery";
 import { readClusterAccess } from "../stacks/cluster";
 
 const TOKEN = "s3cret-bearer-token";
+const PASSWORD = "db-password-in-the-secret-000001";
+
+/** Helm's record of revision 2 of release argocd, left pending-upgrade. */
+const helmSecret = () => ({
+  kind: "Secret",
+  metadata: {
+    name: "sh.helm.release.v1.argocd.v2",
+    resourceVersion: "41",
+    labels: { owner: "helm", name: "argocd", status: "pending-upgrade", version: "2" },
+  },
+  type: "helm.sh/release.v1",
+  data: {
+    release: encodeRelease({
+      name: "argocd",
+      version: 2,
+      info: { status: "pending-upgrade" },
+      manifest: "m",
+    }),
+  },
+});
 
 interface Seen {
   method: string;
@@ -44,6 +66,20 @@ function apiServer(seen: Seen[]) {
       if (req.url === app) return json(200, { kind: "Application", status: { sync: { status: "Synced" } } });
       if (req.url === "/apis/db.atlasgo.io/v1alpha1/namespaces/shop/atlasschemas/shop") {
         return json(200, { kind: "AtlasSchema", metadata: { generation: 2 } });
+      }
+      const record = "/api/v1/namespaces/argocd/secrets/sh.helm.release.v1.argocd.v2";
+      if (req.url?.startsWith("/api/v1/namespaces/argocd/secrets?")) {
+        return json(200, { kind: "SecretList", items: [helmSecret()] });
+      }
+      if (req.url === record && req.method === "GET") return json(200, helmSecret());
+      if (req.url === record && req.method === "PUT") return json(200, JSON.parse(body));
+      if (req.url === record && req.method === "DELETE") return json(200, { kind: "Status", code: 200 });
+      if (req.url === "/api/v1/namespaces/shop/secrets/db-credentials") {
+        return json(200, {
+          kind: "Secret",
+          metadata: { name: "db-credentials", annotations: { "atlas-gitops.io/password-rotation": "3" } },
+          data: { password: Buffer.from(PASSWORD).toString("base64") },
+        });
       }
       if (req.url?.startsWith("/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/locked")) {
         return json(403, {
@@ -120,6 +156,67 @@ describe("clusterClient", () => {
     });
     assert.equal(await client().getAtlasObject("AtlasMigration", "shop", "gone"), undefined);
     assert.equal(seen[1].url, "/apis/db.atlasgo.io/v1alpha1/namespaces/shop/atlasmigrations/gone");
+  });
+
+  it("reads the credentials Secret as a digest of its password and the rotation it was written with", async () => {
+    const stored = await client().readCredentials("shop", "db-credentials");
+    assert.deepEqual(stored, { passwordSha256: sha256(PASSWORD), rotation: "3" });
+    assert.ok(!JSON.stringify(stored).includes(PASSWORD));
+    assert.equal(await client().readCredentials("shop", "missing"), undefined);
+    assert.deepEqual(
+      seen.map((s) => [s.method, s.url]),
+      [
+        ["GET", "/api/v1/namespaces/shop/secrets/db-credentials"],
+        ["GET", "/api/v1/namespaces/shop/secrets/missing"],
+      ],
+    );
+  });
+
+  it("lists Helm's records of a release by its labels, decoded", async () => {
+    const records = await client().listReleaseRecords("argocd", "argocd");
+    assert.deepEqual(records, [
+      {
+        secretName: "sh.helm.release.v1.argocd.v2",
+        version: 2,
+        status: "pending-upgrade",
+        release: { name: "argocd", version: 2, info: { status: "pending-upgrade" }, manifest: "m" },
+      },
+    ]);
+    assert.equal(seen[0].url, "/api/v1/namespaces/argocd/secrets?labelSelector=owner%3Dhelm%2Cname%3Dargocd");
+  });
+
+  it("marks a record failed by replacing its Secret at the version it read, label and release both", async () => {
+    const [r] = await client().listReleaseRecords("argocd", "argocd");
+    seen.length = 0;
+    await client().markReleaseFailed("argocd", r, "why");
+    assert.deepEqual(
+      seen.map((s) => [s.method, s.url]),
+      [
+        ["GET", "/api/v1/namespaces/argocd/secrets/sh.helm.release.v1.argocd.v2"],
+        ["PUT", "/api/v1/namespaces/argocd/secrets/sh.helm.release.v1.argocd.v2"],
+      ],
+    );
+    const put = JSON.parse(seen[1].body);
+    assert.equal(put.metadata.resourceVersion, "41");
+    assert.deepEqual(put.metadata.labels, { owner: "helm", name: "argocd", status: "failed", version: "2" });
+    assert.deepEqual(decodeRelease(put.data.release), {
+      name: "argocd",
+      version: 2,
+      info: { status: "failed", description: "why" },
+      manifest: "m",
+    });
+  });
+
+  it("deletes a record, and takes one already gone as deleted", async () => {
+    await client().deleteReleaseRecord("argocd", "sh.helm.release.v1.argocd.v2");
+    await client().deleteReleaseRecord("argocd", "sh.helm.release.v1.argocd.v9");
+    assert.deepEqual(
+      seen.map((s) => [s.method, s.url]),
+      [
+        ["DELETE", "/api/v1/namespaces/argocd/secrets/sh.helm.release.v1.argocd.v2"],
+        ["DELETE", "/api/v1/namespaces/argocd/secrets/sh.helm.release.v1.argocd.v9"],
+      ],
+    );
   });
 
   it("turns a refusal into one line with the API server's message, and no credentials", async () => {

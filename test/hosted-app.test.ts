@@ -14,6 +14,7 @@ import { parseStackConfig } from "../stacks/config";
 import { applicationManifest, appProjectManifest } from "../components/application";
 import { HostedApp } from "../components/hosted-app";
 import type { ApplicationWaiter } from "../components/application-wait";
+import type { PasswordCheck, PasswordGuard } from "../components/password-guard";
 import type { WaitTarget } from "../components/sync-wait";
 
 const REPO = "https://github.com/org/manifests";
@@ -89,7 +90,11 @@ describe("HostedApp", () => {
 
     it("stores the credentials in its namespace under the configured name, the URL for its engine", async () => {
       const secret = await find(TYPES.secret, "ledger-db-secret");
-      assert.deepStrictEqual(secret.inputs.metadata, { name: "db-credentials", namespace: "ledger" });
+      assert.deepStrictEqual(secret.inputs.metadata, {
+        name: "db-credentials",
+        namespace: "ledger",
+        annotations: { "atlas-gitops.io/password-rotation": "0" },
+      });
       assert.deepStrictEqual(secret.inputs.stringData, {
         username: "ledger",
         password: MOCK_PASSWORD,
@@ -166,10 +171,27 @@ describe("HostedApp", () => {
       assert.ok(deps("ledger-application").includes(hosted.secret));
     });
 
-    it("protects the namespace and the credentials Secret, not the password resource", () => {
-      assert.strictEqual(recorder.options.get("ledger-namespace")?.protect, true);
-      assert.strictEqual(recorder.options.get("ledger-db-secret")?.protect, true);
-      assert.notStrictEqual(recorder.options.get("ledger-db-password")?.protect, true);
+    it("protects the namespace, the password and the credentials Secret", () => {
+      for (const name of ["ledger-namespace", "ledger-db-password", "ledger-db-secret"]) {
+        assert.strictEqual(recorder.options.get(name)?.protect, true, name);
+      }
+    });
+
+    it("ignores every input of the password but its rotation keeper, and the keeper too at rotation 0", () => {
+      assert.deepStrictEqual(recorder.options.get("ledger-db-password")?.ignoreChanges, [
+        "length",
+        "lower",
+        "minLower",
+        "minNumeric",
+        "minSpecial",
+        "minUpper",
+        "number",
+        "numeric",
+        "overrideSpecial",
+        "special",
+        "upper",
+        "keepers",
+      ]);
     });
 
     it("carries no v0.1 aliases, since it is not the application v0.1 described", () => {
@@ -235,6 +257,99 @@ describe("HostedApp", () => {
       );
     });
   });
+  describe("with the password guard, in `pulumi up`", () => {
+    const recorder = optionsRecorder();
+    const [app] = appsOf([{ name: "guarded", dbPasswordRotation: "2" }]);
+    const checks: { change: PasswordCheck; password: string }[] = [];
+    let release: () => void = () => undefined;
+    const guard: PasswordGuard = {
+      check: (change, password) => {
+        checks.push({ change, password });
+        return new Promise((done) => (release = done));
+      },
+    };
+    before(() => {
+      new HostedApp(
+        "guarded",
+        {
+          app,
+          argocdNamespace: "argocd",
+          passwordGuard: guard,
+          rotationKey: "applications[3].dbPasswordRotation",
+        },
+        { transformations: [recorder.transformation] },
+      );
+    });
+
+    it("asks the guard about the password it is about to write, naming the Secret, the rotation and its key", async () => {
+      await settle();
+      assert.equal(checks.length, 1);
+      const { change, password } = checks[0];
+      assert.equal(password, MOCK_PASSWORD);
+      assert.deepStrictEqual(
+        { ...change, passwordUrn: undefined, parentUrn: undefined },
+        {
+          app: "guarded",
+          namespace: "guarded",
+          secretName: "db-credentials",
+          rotation: 2,
+          rotationKey: "applications[3].dbPasswordRotation",
+          stack: "test",
+          passwordName: "guarded-db-password",
+          passwordUrn: undefined,
+          parentUrn: undefined,
+        },
+      );
+      assert.match(change.passwordUrn, /random:index\/randomPassword:RandomPassword::guarded-db-password$/);
+      assert.equal(
+        change.parentUrn,
+        change.passwordUrn.replace(/\$random:[^:]+:[^:]+::guarded-db-password$/, "::guarded"),
+      );
+      assert.match(change.parentUrn, /atlas-gitops:hosted-app:HostedApp::guarded$/);
+    });
+
+    it("writes the Secret only once the guard has let the password through", async () => {
+      const names = async () => (await registered()).map((r) => r.name);
+      assert.ok(!(await names()).includes("guarded-db-secret"), "registered before the check ended");
+      release();
+      for (let i = 0; i < 50 && !(await names()).includes("guarded-db-secret"); i++) await settle();
+      const secret = await find(TYPES.secret, "guarded-db-secret");
+      assert.equal(secret.inputs.stringData.password, MOCK_PASSWORD);
+      assert.deepStrictEqual(secret.inputs.metadata.annotations, {
+        "atlas-gitops.io/password-rotation": "2",
+      });
+    });
+
+    it("compares the rotation keeper at a rotation other than 0, and leaves the password unprotected here", () => {
+      const options = recorder.options.get("guarded-db-password");
+      assert.ok(!(options?.ignoreChanges ?? []).includes("keepers"));
+      assert.ok((options?.ignoreChanges ?? []).includes("special"));
+      assert.notStrictEqual(options?.protect, true);
+    });
+  });
+
+  describe("with the password guard, in a preview", () => {
+    const [app] = appsOf([{ name: "previewguard" }]);
+    let asked = 0;
+    before(() => {
+      useMocks("test", {}, [], true);
+      try {
+        new HostedApp("previewguard", {
+          app,
+          argocdNamespace: "argocd",
+          passwordGuard: { check: async () => void asked++ },
+        });
+      } finally {
+        useMocks();
+      }
+    });
+
+    it("asks nothing: a preview reads nothing from the cluster", async () => {
+      await find(TYPES.secret, "previewguard-db-secret");
+      assert.equal(asked, 0);
+    });
+  });
+
   describe("in a preview", () => {
     const [app] = appsOf([{ name: "previewed" }]);
     const waits = recordingWaiter();

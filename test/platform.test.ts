@@ -114,7 +114,11 @@ describe("AtlasGitOps, evaluated from the template's stack files", () => {
 
       it("stores the credentials in the application namespace under the configured name", async () => {
         const secret = await run.inputs(run.one(TYPES.secret, "myapp-db-secret"));
-        assert.deepStrictEqual(secret.metadata, { name: "db-credentials", namespace: "myapp" });
+        assert.deepStrictEqual(secret.metadata, {
+          name: "db-credentials",
+          namespace: "myapp",
+          annotations: { "atlas-gitops.io/password-rotation": "0" },
+        });
         assert.match(secret.stringData.url, /^mysql:\/\/root:[^@]+@mysql:3306\/example$/);
       });
 
@@ -364,11 +368,15 @@ describe("Upgrades from v0.1 replace nothing", () => {
       );
       const changed = [...rotated].filter(([urn, inputs]) => !isDeepStrictEqual(inputs, forward.get(urn)));
       // Under the mocks the new password reads the same, so the Secret's data shows no change; in a real update
-      // the Secret changes too, and it is billing's.
+      // its data changes too. Its annotation records the rotation, which the password guard reads.
       assert.deepStrictEqual(
         changed.map(([urn]) => urn.split("::").pop()),
-        ["billing-db-password"],
+        ["billing-db-password", "billing-db-secret"],
       );
+      const secret = changed.find(([urn]) => urn.endsWith("::billing-db-secret"))![1];
+      assert.deepStrictEqual((secret.metadata as { annotations: unknown }).annotations, {
+        "atlas-gitops.io/password-rotation": "1",
+      });
     });
 
     it("gives the operator a Role in each application's namespace, and no ClusterRole", async () => {

@@ -5,7 +5,7 @@
  * packages, and each build is reproducible from the repository alone (go.sum complete, no local replaces).
  */
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -342,6 +342,46 @@ describe("toolchain/build.sh when a build goes wrong", function () {
     );
     assert.doesNotMatch(stderr, /no build expected/);
     assert.deepStrictEqual(marked(cache), []);
+  });
+
+  it("lets one build at a time use a cache: a second waits and then finds the component built", async () => {
+    const fakeBin = path.join(dir, "fake-bin");
+    const cache = path.join(dir, "cache");
+    fs.mkdirSync(fakeBin);
+    fs.writeFileSync(
+      path.join(fakeBin, "go"),
+      [
+        "#!/bin/sh",
+        'if [ "$1" = build ]; then',
+        '  out=""; prev=""',
+        '  for a in "$@"; do [ "$prev" = -o ] && out=$a; prev=$a; done',
+        `  sleep 2; printf '#!/bin/sh\\necho v5.8.1\\n' > "$out"; chmod +x "$out"; exit 0`,
+        "fi",
+        `exec '${realGo}' "$@"`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const run = () =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn("bash", [path.join(TOOLCHAIN, "build.sh"), "kustomize"], {
+          env: { ...process.env, PATH: `${fakeBin}:${process.env.PATH}`, ATLAS_GITOPS_TOOLCHAIN: cache },
+        });
+        let stderr = "";
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("close", (code) => resolve({ code, stderr }));
+      });
+    const first = run();
+    await new Promise((r) => setTimeout(r, 700));
+    const results = await Promise.all([first, run()]);
+    assert.deepStrictEqual(
+      results.map((r) => r.code),
+      [0, 0],
+      results.map((r) => r.stderr).join("\n"),
+    );
+    assert.strictEqual(results.filter((r) => /building kustomize/.test(r.stderr)).length, 1);
+    assert.match(results[1].stderr, /another build\.sh is using .*; waiting for it to finish/);
+    assert.strictEqual(marked(cache).filter((f) => f.endsWith(".complete")).length, 1);
   });
 
   it("refuses a component it does not have", () => {

@@ -18,6 +18,13 @@ shopt -s inherit_errexit
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${ATLAS_GITOPS_TOOLCHAIN:-${XDG_CACHE_HOME:-$HOME/.cache}/atlas-gitops/toolchain}
 mkdir -p "$cache"
+# One build.sh at a time per cache: a second one would remove the component the first is building (as two e2e
+# runs started together did here). The lock goes with the process, however it ends.
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+  printf '[toolchain] another build.sh is using %s; waiting for it to finish\n' "$cache" >&2
+  flock 9
+fi
 export GOTOOLCHAIN=local GOFLAGS=-mod=readonly
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }

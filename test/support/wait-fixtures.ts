@@ -65,6 +65,8 @@ export interface AppState {
       readonly status: string;
       readonly message: string;
     }[];
+    /** The stuck state of argo-cd#29636: no syncResult and no finishedAt. */
+    readonly noResult?: boolean;
   };
   /** A sync requested (the `operation` field) but not started. */
   readonly pendingOperation?: boolean;
@@ -141,25 +143,29 @@ export function application(s: AppState = {}): ArgoApplication {
                     phase: op.phase,
                     message: op.message ?? "",
                     startedAt: "2026-03-02T10:00:06Z",
-                    ...(op.phase === "Running" && !op.retryCount
+                    ...((op.phase === "Running" && !op.retryCount) || op.noResult
                       ? {}
                       : { finishedAt: "2026-03-02T10:01:00Z" }),
                     ...(op.retryCount ? { retryCount: op.retryCount } : {}),
-                    syncResult: {
-                      revision: op.revision,
-                      source: source(spec),
-                      ...(op.results
-                        ? {
-                            resources: op.results.map((r) => ({
-                              group: "",
-                              version: "v1",
-                              syncPhase: "Sync",
-                              namespace: r.namespace ?? NS,
-                              ...r,
-                            })),
-                          }
-                        : {}),
-                    },
+                    ...(op.noResult
+                      ? {}
+                      : {
+                          syncResult: {
+                            revision: op.revision,
+                            source: source(spec),
+                            ...(op.results
+                              ? {
+                                  resources: op.results.map((r) => ({
+                                    group: "",
+                                    version: "v1",
+                                    syncPhase: "Sync",
+                                    namespace: r.namespace ?? NS,
+                                    ...r,
+                                  })),
+                                }
+                              : {}),
+                          },
+                        }),
                   },
                 }
               : {}),

@@ -13,6 +13,14 @@ export interface Started {
   readonly child: ChildProcess;
 }
 
+interface Supervisor {
+  readonly name: string;
+  stop: boolean;
+  /** Not started again before this time (ms since the epoch). */
+  resumeAt: number;
+  current?: Started;
+}
+
 export interface StartOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
@@ -22,7 +30,7 @@ export interface StartOptions {
 
 export class Processes {
   private readonly running = new Set<Started>();
-  private readonly supervisors = new Set<{ stop: boolean; current?: Started }>();
+  private readonly supervisors = new Set<Supervisor>();
 
   constructor(readonly logDir: string) {
     fs.mkdirSync(logDir, { recursive: true });
@@ -59,16 +67,29 @@ export class Processes {
    * stopAll. Argo CD's controller exits until the chart has created argocd-cm, for instance.
    */
   supervise(name: string, command: string, args: string[], opts: StartOptions = {}): void {
-    const supervisor: { stop: boolean; current?: Started } = { stop: false };
+    const supervisor: Supervisor = { name, stop: false, resumeAt: 0 };
     this.supervisors.add(supervisor);
     const run = () => {
       if (supervisor.stop) return;
       supervisor.current = this.start(name, command, args, opts);
       supervisor.current.child.on("exit", () => {
-        if (!supervisor.stop) setTimeout(run, 2000).unref();
+        if (!supervisor.stop) setTimeout(run, Math.max(2000, supervisor.resumeAt - Date.now())).unref();
       });
     };
     run();
+  }
+
+  /**
+   * Kills a supervised process (SIGKILL to its group, as a node that loses a pod) and starts it again no sooner
+   * than `downMs` later, as its supervisor would after a crash. Resolves once it has exited.
+   */
+  async kill(name: string, downMs: number): Promise<void> {
+    const supervisor = [...this.supervisors].find((s) => s.name === name);
+    const current = supervisor?.current;
+    if (supervisor === undefined || current === undefined) throw new Error(`no supervised process ${name}`);
+    supervisor.resumeAt = Date.now() + downMs;
+    signalGroup(current, "SIGKILL");
+    while (current.child.exitCode === null && current.child.signalCode === null) await sleep(50);
   }
 
   /** Whether a process of this name is running now. */
