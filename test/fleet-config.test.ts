@@ -6,7 +6,7 @@ import { isSecret, resolve } from "./support/mocks";
 import { parseStackConfig, RawConfig, StackConfigError } from "../stacks/config";
 import { CHART_KEYS, SPOKE_KEYS } from "../stacks/fleet";
 import { kubeconfigServer } from "../stacks/kubeconfig";
-import { SECRET_KEYS } from "../stacks/defaults";
+import { ARGOCD_CHART_VERSION, SECRET_KEYS } from "../stacks/defaults";
 import { scratchDir } from "./e2e/support/scratch";
 
 const REPO = "https://github.com/org/manifests";
@@ -260,7 +260,7 @@ describe("argocdLocation", () => {
       assert.doesNotThrow(() =>
         parse({
           argocdLocation: "existing",
-          argocdChartVersion: "10.1.1",
+          argocdChartVersion: ARGOCD_CHART_VERSION,
           argocdValues: "{}",
           argocdPollInterval: "120s",
         }),
