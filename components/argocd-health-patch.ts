@@ -41,7 +41,15 @@ export class ArgoCdHealthChecks extends pulumi.ComponentResource {
 
   constructor(name: string, args: ArgoCdHealthChecksArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atlas-gitops:argocd-health-patch:ArgoCdHealthChecks", name, {}, opts);
-    this.patch = new k8s.core.v1.ConfigMapPatch(`${name}-patch`, healthChecksPatch(args), { parent: this });
+    // Server-side apply creates what is not there: without this read, a namespace with no Argo CD would get an
+    // argocd-cm of ours that nothing reads. Reading it fails the preview and the update when it is missing.
+    const existing = k8s.core.v1.ConfigMap.get(`${name}-existing`, `${args.namespace}/${ARGOCD_CM}`, {
+      parent: this,
+    });
+    this.patch = new k8s.core.v1.ConfigMapPatch(`${name}-patch`, healthChecksPatch(args), {
+      parent: this,
+      dependsOn: [existing],
+    });
     this.registerOutputs({});
   }
 }

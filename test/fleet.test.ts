@@ -117,6 +117,10 @@ describe("argocdLocation existing", () => {
     ]);
     assert.deepStrictEqual(i.data, atlasHealthChecks());
     assert.strictEqual(providerOf(patch), undefined);
+    // Only after reading the argocd-cm that is there: an apply would create one in a namespace without Argo CD.
+    const read = run.one("kubernetes:core/v1:ConfigMap", "argocd-health-checks-existing");
+    assert.strictEqual(await resolve((read.resource as pulumi.CustomResource).id), "gitops/argocd-cm");
+    assert.deepStrictEqual(dependsOn(patch), [read.resource]);
   });
 
   it("creates the Applications in that namespace, in-cluster, only after the health checks are in", async () => {
