@@ -135,6 +135,7 @@ describe("a hub Argo CD and two spoke clusters", function () {
       "applications[0].dbUser": "billing",
     });
     await hubStack.setConfig("kubernetes:kubeconfig", { value: hub.kubeconfig });
+    const fleetStart = Date.now();
     let t0 = Date.now();
     await hubStack.up();
     figure("up hub (Argo CD, operator, one application)", (Date.now() - t0) / 1000);
@@ -147,6 +148,7 @@ describe("a hub Argo CD and two spoke clusters", function () {
       figure(`up spoke ${name} from empty`, (Date.now() - t0) / 1000);
       stacks.set(name, stack);
     }
+    figure("up the hub and two spokes, one after another", (Date.now() - fleetStart) / 1000);
 
     const head = hub.head();
     for (const name of SPOKES) {
