@@ -10,9 +10,10 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { AtlasOperatorStandIn } from "./stand-ins/atlas-operator";
+import { AtlasObject, AtlasOperatorStandIn, mysqlRefusal, Outcome } from "./stand-ins/atlas-operator";
 import { ControlPlane } from "./support/control-plane";
 import { allFigures, figure } from "./support/figures";
+import { until } from "./support/processes";
 import { removeScratch } from "./support/scratch";
 import { Backend, copyProgram, newBackend, REPO_ROOT, stackOf, toolchainBin } from "./support/stack";
 import { targetFrom } from "./support/target";
@@ -20,6 +21,10 @@ import { targetFrom } from "./support/target";
 const MANIFESTS = path.join(REPO_ROOT, "examples", "manifests");
 const SPOKES = ["dev", "prod"] as const;
 const SA = "system:serviceaccount:kube-system:atlas-gitops-argocd";
+/** A column MySQL refuses, and what the operator reports of it. */
+const REFUSED_COLUMN = "broken varchar(70000) NULL";
+const REFUSED_ERROR = mysqlRefusal(REFUSED_COLUMN) as string;
+const applied: Outcome = { kind: "applied" };
 
 function chartsDir(): string | undefined {
   if (process.env.E2E_CHARTS_DIR) return path.resolve(process.env.E2E_CHARTS_DIR);
@@ -34,6 +39,8 @@ describe("a hub Argo CD and two spoke clusters", function () {
   let hub: ControlPlane;
   const spokes = new Map<string, ControlPlane>();
   const operators: AtlasOperatorStandIn[] = [];
+  /** What each spoke's stand-in operator does with an Atlas object, by spoke; applied unless a test says. */
+  const decide = new Map<string, (o: AtlasObject) => Outcome>();
   let backend: Backend;
   let program: string;
   const stacks = new Map<string, Stack>();
@@ -65,8 +72,10 @@ describe("a hub Argo CD and two spoke clusters", function () {
       spokes.set(name, new ControlPlane({ bin, manifests: MANIFESTS, charts, argoCd: false }));
     await Promise.all([hub, ...spokes.values()].map((cp) => cp.start()));
     figure("three control planes start", (Date.now() - t0) / 1000);
-    for (const cp of [hub, ...spokes.values()]) {
-      const operator = new AtlasOperatorStandIn(cp.kubeconfig, () => ({ kind: "applied" }));
+    for (const [name, cp] of [["hub", hub], ...spokes] as [string, ControlPlane][]) {
+      const operator = new AtlasOperatorStandIn(cp.kubeconfig, (o) =>
+        (decide.get(name) ?? (() => applied))(o),
+      );
       await operator.start();
       operators.push(operator);
     }
@@ -257,7 +266,88 @@ describe("a hub Argo CD and two spoke clusters", function () {
     assert.ok(!stored.includes(hubKey), "the hub's kubeconfig is in the state");
   });
 
+  /** Edits a file of the hub's manifests checkout. */
+  const edit = (file: string, from: string | RegExp, to: string) => {
+    const full = path.join(hub.checkout, file);
+    const text = fs.readFileSync(full, "utf8");
+    const next = text.replace(from, to);
+    assert.notStrictEqual(next, text, `${file}: nothing to replace`);
+    fs.writeFileSync(full, next);
+  };
+  const markShop = (mark: string) =>
+    edit(
+      "shop/base/app.yaml",
+      /  template:\n    metadata:\n(      annotations:\n        e2e\/revision: "[^"]*"\n)?/,
+      `  template:\n    metadata:\n      annotations:\n        e2e/revision: "${mark}"\n`,
+    );
+  const shopMark = (name: string) =>
+    spoke(name).get("deployment", "shop", "shop")?.spec.template.metadata.annotations?.["e2e/revision"];
+  const hubApp = (name: string) => hub.get("application.argoproj.io", name, "argocd");
+
+  it("waits on a spoke for the commit that was pushed, read from the hub's Application", async () => {
+    markShop("pushed");
+    const pushed = hub.commitAndPush("Mark shop");
+    const t0 = Date.now();
+    await stacks.get("dev")!.up();
+    figure("up spoke dev after a push", (Date.now() - t0) / 1000);
+    const status = hubApp("dev-shop").status;
+    assert.deepStrictEqual(
+      [status.sync.revision, status.sync.status, status.health.status],
+      [pushed, "Synced", "Healthy"],
+    );
+    assert.strictEqual(shopMark("dev"), "pushed");
+  });
+
+  it("fails fast on a spoke's failed schema, naming the Application, the AtlasSchema and the operator's message", async () => {
+    edit(
+      "shop/base/schema.yaml",
+      "        short_bio varchar(255) NOT NULL,\n",
+      `        short_bio varchar(255) NOT NULL,\n        ${REFUSED_COLUMN},\n`,
+    );
+    markShop("broken");
+    hub.commitAndPush("A schema the database refuses");
+    let failedAt: number | undefined;
+    decide.set("dev", (o) => {
+      if (!JSON.stringify(o.spec).includes("broken")) return applied;
+      failedAt ??= Date.now();
+      return { kind: "failed", reason: "ApplyingSchema", message: REFUSED_ERROR };
+    });
+    await assert.rejects(stacks.get("dev")!.up(), (e: Error) => {
+      const after = (Date.now() - (failedAt ?? 0)) / 1000;
+      figure("failed schema on a spoke → pulumi up exits (s after the operator reported it)", after);
+      assert.ok(failedAt !== undefined && after < 30, `pulumi up exited ${after} s after the failure`);
+      for (const part of ["argocd/dev-shop", "AtlasSchema", "Column length too big"]) {
+        assert.ok(e.message.includes(part), `the error does not name ${part}:\n${e.message}`);
+      }
+      return true;
+    });
+    assert.strictEqual(shopMark("dev"), "pushed", "wave 2 rolled out although its schema failed");
+    // The fix, so that dev ends healthy before it is destroyed.
+    edit("shop/base/schema.yaml", `        ${REFUSED_COLUMN},\n`, "        display_name varchar(64) NULL,\n");
+    markShop("fixed");
+    const fixed = hub.commitAndPush("Replace the broken column");
+    await stacks.get("dev")!.up();
+    assert.strictEqual(hubApp("dev-shop").status.sync.revision, fixed);
+    decide.delete("dev");
+  });
+
   it("destroys dev: its Applications go before its cluster Secret, and prod is untouched", async () => {
+    // prod follows main too: let it settle on the head first.
+    const head = hub.head();
+    await until(
+      "prod-shop to be Synced and Healthy at the head",
+      () => {
+        const s = hubApp("prod-shop")?.status;
+        return s?.sync?.revision === head &&
+          s.sync.status === "Synced" &&
+          s.health?.status === "Healthy" &&
+          s.operationState?.phase === "Succeeded"
+          ? true
+          : undefined;
+      },
+      5 * 60_000,
+      1000,
+    );
     const prodApp = () => hub.get("application.argoproj.io", "prod-shop", "argocd");
     const operationBefore = prodApp().status.operationState.startedAt;
     const podsBefore = names(spoke("prod"), "pods", "shop");
