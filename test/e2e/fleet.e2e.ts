@@ -266,6 +266,8 @@ describe("a hub Argo CD and two spoke clusters", function () {
     const hubKey = JSON.parse(fs.readFileSync(hub.kubeconfig, "utf8")).users[0].user["client-key-data"];
     const stored = execFileSync("grep", ["-r", "-h", "", path.join(backend.dir, "state")], {
       encoding: "utf8",
+      // Three stacks' state and history: more than the default 1 MiB.
+      maxBuffer: 512 * 1024 * 1024,
     });
     assert.ok(!stored.includes(token), "the spoke token is in the state");
     assert.ok(!stored.includes(hubKey), "the hub's kubeconfig is in the state");
