@@ -27,6 +27,12 @@ export interface ApplicationSettings {
   readonly argocdNamespace: string;
   /** The one namespace the Application may deploy into. */
   readonly namespace: string;
+  /**
+   * The cluster it deploys to, as Argo CD names it by server URL. Defaults to the cluster Argo CD runs in; a
+   * spoke's is its clusterServer. Elsewhere than in-cluster the namespace is the spoke stack's own, and Argo CD
+   * (which watches only the application namespaces there) is not asked to create it.
+   */
+  readonly server?: string;
   readonly source: ApplicationSource;
   /** Sync on every change in git. Defaults to true. */
   readonly automated?: boolean;
@@ -83,7 +89,7 @@ export function appProjectManifest(s: ApplicationSettings): AppProjectV34 {
     spec: {
       description: projectDescription(s),
       sourceRepos: [s.source.repoURL],
-      destinations: [{ server: IN_CLUSTER_SERVER, namespace: s.namespace }],
+      destinations: [{ server: s.server ?? IN_CLUSTER_SERVER, namespace: s.namespace }],
       // Its own Namespace only, so that CreateNamespace=true works; the manifests may create or relabel no other
       // namespace (kube-system's, another application's) and nothing else cluster-wide.
       clusterResourceWhitelist: [{ group: "", kind: "Namespace", name: s.namespace }],
@@ -127,11 +133,15 @@ export function applicationManifest(s: ApplicationSettings): IApplication {
     spec: {
       project: s.name,
       source: { repoURL: s.source.repoURL, targetRevision: s.source.targetRevision, path: s.source.path },
-      destination: { server: IN_CLUSTER_SERVER, namespace: s.namespace },
+      destination: { server: s.server ?? IN_CLUSTER_SERVER, namespace: s.namespace },
       syncPolicy: {
         ...(automated ? { automated: { prune: s.prune ?? true, selfHeal: s.selfHeal ?? true } } : {}),
         retry: SYNC_RETRY,
-        syncOptions: ["CreateNamespace=true"],
+        // On a spoke Argo CD may read nothing cluster-scoped (its cluster Secret lists namespaces), so it could
+        // not even look the namespace up; the spoke stack creates it.
+        ...((s.server ?? IN_CLUSTER_SERVER) === IN_CLUSTER_SERVER
+          ? { syncOptions: ["CreateNamespace=true"] }
+          : {}),
       },
     },
   };

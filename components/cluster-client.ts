@@ -140,3 +140,15 @@ export function clusterClient(access: ClusterAccess): ApplicationClient & Creden
     },
   };
 }
+
+/**
+ * A spoke's client: the Applications from the hub's Argo CD, the Atlas objects from the spoke, where the
+ * operator runs them.
+ */
+export function fleetClient(argocd: ApplicationClient, workloads: ApplicationClient): ApplicationClient {
+  return {
+    getApplication: (namespace, name) => argocd.getApplication(namespace, name),
+    requestRefresh: (namespace, name) => argocd.requestRefresh(namespace, name),
+    getAtlasObject: (kind, namespace, name) => workloads.getAtlasObject(kind, namespace, name),
+  };
+}

@@ -14,6 +14,7 @@ import {
   repositorySecretData,
 } from "./application";
 import { AtlasOperatorRbac } from "./atlas-operator-rbac";
+import { SpokeNamespaceAccess } from "./spoke-access";
 import { componentNamespace, guardRailOptions, IN_CLUSTER_SERVER } from "./common";
 import { credentialsData } from "./database-credentials";
 import {
@@ -65,6 +66,18 @@ export interface HostedAppArgs {
   readonly passwordGuard?: PasswordGuard;
   /** Protect the namespace, the password and the credentials Secret from `pulumi destroy`. Defaults to false. */
   readonly protect?: boolean;
+  /**
+   * This stack's cluster is a spoke of another cluster's Argo CD (argocdLocation hub): the AppProject, the
+   * Application and the repository Secret go to the hub through its provider, named `<clusterName>-<app>` so two
+   * spokes' applications of one name cannot collide, with the spoke's server as their destination; the hub's
+   * ServiceAccount gets a Role in this application's namespace. Defaults to none: this cluster's Argo CD.
+   */
+  readonly spoke?: {
+    readonly hubProvider: pulumi.ProviderResource;
+    readonly clusterName: string;
+    readonly server: string;
+    readonly serviceAccount: { readonly namespace: string; readonly name: string };
+  };
 }
 
 /**
@@ -188,9 +201,26 @@ export class HostedApp extends pulumi.ComponentResource {
             ),
           ];
 
-    const platform = [...(args.platform ?? []), ...operatorAccess];
+    // On a spoke, the hub's Argo CD may act in this namespace as soon as it exists.
+    const spoke = args.spoke;
+    const argocdAccess =
+      spoke === undefined
+        ? []
+        : [
+            new SpokeNamespaceAccess(
+              `${name}-argocd-access`,
+              { namespace: app.namespace, serviceAccount: spoke.serviceAccount },
+              { parent: this, dependsOn: [namespace] },
+            ),
+          ];
+    // The Argo CD objects' cluster: this one, or the hub.
+    const inArgoCd = spoke === undefined ? {} : { provider: spoke.hubProvider };
+    const argocdName = spoke === undefined ? app.name : `${spoke.clusterName}-${app.name}`;
+    const server = spoke?.server ?? IN_CLUSTER_SERVER;
+
+    const platform = [...(args.platform ?? []), ...operatorAccess, ...argocdAccess];
     const settings = {
-      name: app.name,
+      name: argocdName,
       argocdNamespace: args.argocdNamespace,
       namespace: app.namespace,
       source: app.source,
@@ -198,9 +228,11 @@ export class HostedApp extends pulumi.ComponentResource {
       prune: app.sync.prune,
       selfHeal: app.sync.selfHeal,
       cascadeDelete: app.cascadeDelete,
+      ...(spoke === undefined ? {} : { server }),
     };
     const project = new k8s.apiextensions.CustomResource(`${name}-project`, appProjectManifest(settings), {
       parent: this,
+      ...inArgoCd,
       dependsOn: platform,
       ...v01("project", "kubernetes:argoproj.io/v1alpha1:AppProject"),
     });
@@ -215,14 +247,15 @@ export class HostedApp extends pulumi.ComponentResource {
         `${name}-repository`,
         {
           metadata: {
-            name: `${app.name}-repository`,
+            name: `${argocdName}-repository`,
             namespace: args.argocdNamespace,
             labels: { [REPOSITORY_SECRET_LABEL]: "repository" },
           },
-          stringData: repositorySecretData(app.source.repoURL, app.name, access),
+          stringData: repositorySecretData(app.source.repoURL, argocdName, access),
         },
         {
           parent: this,
+          ...inArgoCd,
           dependsOn: [...platform, ...template],
           ...v01("repository", "kubernetes:core/v1:Secret"),
         },
@@ -234,6 +267,7 @@ export class HostedApp extends pulumi.ComponentResource {
       applicationManifest({ ...settings, annotations: args.annotations }),
       {
         parent: this,
+        ...inArgoCd,
         // The first sync needs the project, the repository credentials and the database Secret in place.
         dependsOn: [...platform, project, this.secret, ...(repository ? [repository] : [])],
         customTimeouts: { delete: APPLICATION_DELETE_TIMEOUT },
@@ -252,7 +286,7 @@ export class HostedApp extends pulumi.ComponentResource {
               namespace: args.argocdNamespace,
               name: applicationName,
               source: app.source,
-              destination: { server: IN_CLUSTER_SERVER, namespace: app.namespace },
+              destination: { server, namespace: app.namespace },
               timeoutSeconds: app.wait.timeoutSeconds,
               stack: pulumi.getStack(),
               timeoutKey: args.waitTimeoutKey ?? "waitTimeout",

@@ -1,9 +1,16 @@
-/** The whole platform for one stack: Argo CD and the Atlas operator side by side, then every hosted application. */
+/**
+ * The whole platform for one stack: Argo CD (installed, already there, or a hub's) and the Atlas operator side by
+ * side, then every hosted application.
+ */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../stacks/types";
 import type { ApplicationWaiter } from "./application-wait";
 import { argoCdAccessValues, GitWebhooks } from "./argocd-access";
 import { ArgoCd } from "./argocd";
+import { ArgoCdHealthChecks } from "./argocd-health-patch";
+import { ClusterRegistration } from "./cluster-registration";
+import { SpokeAccess } from "./spoke-access";
 import { mergeValues } from "./common";
 import { argoCdMetricsValues, Monitoring } from "./monitoring";
 import { alertSubscriptions, notificationsValues, Notifications } from "./notifications";
@@ -25,11 +32,20 @@ export interface AtlasGitOpsArgs extends StackConfig {
 }
 
 export class AtlasGitOps extends pulumi.ComponentResource {
-  public readonly argocd: ArgoCd;
+  /** The Argo CD this stack installs; undefined with argocdLocation existing or hub. */
+  public readonly argocd?: ArgoCd;
+  /** Argo CD's namespace: of this cluster, or (argocdLocation hub) of the hub. */
+  public readonly argocdNamespace: pulumi.Output<string>;
+  /** With argocdLocation existing: the Atlas health checks patched into its argocd-cm. */
+  public readonly healthChecks?: ArgoCdHealthChecks;
+  /** With argocdLocation hub: the hub's provider, this cluster's access for it, and its cluster Secret there. */
+  public readonly hubProvider?: k8s.Provider;
+  public readonly spokeAccess?: SpokeAccess;
+  public readonly clusterRegistration?: ClusterRegistration;
   public readonly atlasOperator: AtlasOperator;
   /** One per application, in the order the stack lists them. */
   public readonly apps: HostedApp[];
-  public readonly notifications: Notifications;
+  public readonly notifications?: Notifications;
   public readonly gitWebhooks?: GitWebhooks;
   public readonly monitoring?: Monitoring;
   public readonly repositoryCredentials?: RepositoryCredentials;
@@ -39,51 +55,94 @@ export class AtlasGitOps extends pulumi.ComponentResource {
     const protect = config.protectResources;
     const ops = config.operations;
 
+    const location = config.location;
     // Argo CD and the operator need nothing from each other, so both Helm installs run at once: the first
     // `pulumi up` waits for one install, not two in a row.
-    this.argocd = new ArgoCd(
-      "argocd",
-      {
-        namespace: config.argocd.namespace,
-        chartVersion: config.argocd.chartVersion,
-        chartRepository: config.argocd.chartRepository,
-        cmEntries: atlasHealthChecks(),
-        adminEnabled: config.argocd.adminEnabled,
-        values: config.argocd.values.values,
-        valuesSecret: config.argocd.values.secret,
-        recovery: config.releaseRecovery,
-        operationsValues: [
-          notificationsValues({
-            stack: config.stack,
-            format: ops.alerts?.format,
-            uiUrl: ops.ingress ? `https://${ops.ingress.host}` : undefined,
-          }),
-          argoCdAccessValues({
-            pollInterval: ops.pollInterval,
-            gitWebhooks: Object.keys(ops.gitWebhookSecrets) as (keyof typeof ops.gitWebhookSecrets)[],
-            ingress: ops.ingress,
-          }),
-          ...(ops.metrics ? [argoCdMetricsValues(ops.metrics.selectorLabels)] : []),
-        ].reduce((all, values) => mergeValues(all, values), {}),
-        protect,
-      },
-      { parent: this },
-    );
+    if (location.kind === "install") {
+      this.argocd = new ArgoCd(
+        "argocd",
+        {
+          namespace: config.argocd.namespace,
+          chartVersion: config.argocd.chartVersion,
+          chartRepository: config.argocd.chartRepository,
+          cmEntries: atlasHealthChecks(),
+          adminEnabled: config.argocd.adminEnabled,
+          values: config.argocd.values.values,
+          valuesSecret: config.argocd.values.secret,
+          recovery: config.releaseRecovery,
+          operationsValues: [
+            notificationsValues({
+              stack: config.stack,
+              format: ops.alerts?.format,
+              uiUrl: ops.ingress ? `https://${ops.ingress.host}` : undefined,
+            }),
+            argoCdAccessValues({
+              pollInterval: ops.pollInterval,
+              gitWebhooks: Object.keys(ops.gitWebhookSecrets) as (keyof typeof ops.gitWebhookSecrets)[],
+              ingress: ops.ingress,
+            }),
+            ...(ops.metrics ? [argoCdMetricsValues(ops.metrics.selectorLabels)] : []),
+          ].reduce((all, values) => mergeValues(all, values), {}),
+          protect,
+        },
+        { parent: this },
+      );
 
-    // After the release: on an upgrade from a version whose chart owned a Secret of the same name, Helm deletes
-    // that one first. Secrets only, so nothing waits for them.
-    this.notifications = new Notifications(
-      "notifications",
-      { namespace: this.argocd.namespace, webhookUrl: ops.alerts?.webhookUrl },
-      { parent: this, dependsOn: [this.argocd] },
-    );
-    if (Object.keys(ops.gitWebhookSecrets).length > 0) {
-      this.gitWebhooks = new GitWebhooks(
-        "git-webhooks",
-        { namespace: this.argocd.namespace, secrets: ops.gitWebhookSecrets },
+      // After the release: on an upgrade from a version whose chart owned a Secret of the same name, Helm deletes
+      // that one first. Secrets only, so nothing waits for them.
+      this.notifications = new Notifications(
+        "notifications",
+        { namespace: this.argocd.namespace, webhookUrl: ops.alerts?.webhookUrl },
         { parent: this, dependsOn: [this.argocd] },
       );
+      if (Object.keys(ops.gitWebhookSecrets).length > 0) {
+        this.gitWebhooks = new GitWebhooks(
+          "git-webhooks",
+          { namespace: this.argocd.namespace, secrets: ops.gitWebhookSecrets },
+          { parent: this, dependsOn: [this.argocd] },
+        );
+      }
+    } else if (location.kind === "existing") {
+      this.healthChecks = new ArgoCdHealthChecks(
+        "argocd-health-checks",
+        { namespace: config.argocd.namespace, entries: atlasHealthChecks() },
+        { parent: this },
+      );
+    } else {
+      this.hubProvider = new k8s.Provider(
+        "hub",
+        {
+          kubeconfig: location.hub.kubeconfig,
+          ...(location.hub.context === undefined ? {} : { context: location.hub.context }),
+        },
+        { parent: this },
+      );
+      this.spokeAccess = new SpokeAccess(
+        "spoke-access",
+        { tokenRotation: location.cluster.tokenRotation },
+        { parent: this },
+      );
+      this.clusterRegistration = new ClusterRegistration(
+        "cluster-registration",
+        {
+          cluster: location.cluster,
+          argocdNamespace: config.argocd.namespace,
+          namespaces: config.applications.map((a) => a.namespace),
+          bearerToken: this.spokeAccess.bearerToken,
+          caData: this.spokeAccess.caData,
+        },
+        { parent: this, providers: [this.hubProvider] },
+      );
     }
+    this.argocdNamespace = this.argocd?.namespace ?? pulumi.output(config.argocd.namespace);
+    // What an Application needs of Argo CD before its first sync: the install, the health checks in argocd-cm,
+    // or (on a spoke) the cluster Secret; the Applications depend on it, so a destroy deletes them first.
+    const argocdReady: pulumi.Resource[] = [
+      ...(this.argocd ? [this.argocd] : []),
+      ...(this.healthChecks ? [this.healthChecks] : []),
+      ...(this.clusterRegistration ? [this.clusterRegistration] : []),
+    ];
+    const inArgoCd = this.hubProvider ? { providers: [this.hubProvider] } : {};
 
     this.atlasOperator = new AtlasOperator(
       "atlas-operator",
@@ -109,8 +168,8 @@ export class AtlasGitOps extends pulumi.ComponentResource {
     if (config.repoCredentialTemplate !== undefined) {
       this.repositoryCredentials = new RepositoryCredentials(
         "repository-credentials",
-        { template: config.repoCredentialTemplate, argocdNamespace: this.argocd.namespace },
-        { parent: this, dependsOn: [this.argocd] },
+        { template: config.repoCredentialTemplate, argocdNamespace: this.argocdNamespace },
+        { parent: this, dependsOn: argocdReady, ...inArgoCd },
       );
     }
 
@@ -127,7 +186,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
             app,
             argocdNamespace: config.argocd.namespace,
             credentialTemplate: this.repositoryCredentials,
-            platform: [this.argocd, this.atlasOperator],
+            platform: [...argocdReady, this.atlasOperator],
             operatorAccess,
             annotations: alertSubscriptions(ops.alerts !== undefined),
             waiter: config.waiter,
@@ -137,6 +196,16 @@ export class AtlasGitOps extends pulumi.ComponentResource {
             rotationKey: app.keepsV01Urns ? "dbPasswordRotation" : `applications[${i}].dbPasswordRotation`,
             passwordGuard: config.passwordGuard,
             protect,
+            ...(location.kind === "hub"
+              ? {
+                  spoke: {
+                    hubProvider: this.hubProvider!,
+                    clusterName: location.cluster.name,
+                    server: location.cluster.server,
+                    serviceAccount: this.spokeAccess!.serviceAccount,
+                  },
+                }
+              : {}),
           },
           { parent: this },
         ),
@@ -148,7 +217,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
         {
           atlasNamespace: this.atlasOperator.namespace,
           atlasReleaseName: ATLAS_OPERATOR_RELEASE_NAME,
-          argocdNamespace: this.argocd.namespace,
+          argocdNamespace: this.argocdNamespace,
           selectorLabels: ops.metrics.selectorLabels,
           degradedFor: ops.metrics.degradedFor,
         },

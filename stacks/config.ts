@@ -5,6 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseApplications } from "./applications";
 import { parseChartValues } from "./chart-values";
+import { parseLocation } from "./fleet";
+import type { KubeconfigServer } from "./kubeconfig";
 import { CONFIG_KEYS, ConfigKey, KEY_SPECS, PROJECT } from "./defaults";
 import { parseOperations } from "./operations";
 import * as check from "./validate";
@@ -12,6 +14,7 @@ import type { StackConfig } from "./types";
 
 export type {
   AppConfig,
+  ArgoCdLocation,
   DatabaseEngine,
   RepoCredentialTemplate,
   RepoCredentials,
@@ -62,22 +65,28 @@ export function readRawConfig(): RawConfig {
   return raw;
 }
 
-/** Reads and validates the running stack's config, and prints its warnings. Call it before creating any resource. */
-export function loadStackConfig(): StackConfig {
+/**
+ * Reads and validates the running stack's config, and prints its warnings. Call it before creating any resource.
+ * `spokeServer` reads this cluster's API server from the kubernetes provider's kubeconfig (stacks/cluster.ts),
+ * for a spoke that leaves clusterServer unset.
+ */
+export function loadStackConfig(spokeServer?: () => KubeconfigServer): StackConfig {
   const encrypted = new Set(CONFIG_KEYS.filter(isEncrypted));
-  const config = parseStackConfig(readRawConfig(), pulumi.getStack(), encrypted);
+  const config = parseStackConfig(readRawConfig(), pulumi.getStack(), encrypted, spokeServer);
   for (const warning of config.warnings) void pulumi.log.warn(warning);
   return config;
 }
 
 /**
  * Validates raw config, applies defaults and returns a plain object; throws StackConfigError on bad input.
- * `encrypted` names the keys the stack holds encrypted (set with --secret).
+ * `encrypted` names the keys the stack holds encrypted (set with --secret); `spokeServer` gives this cluster's API
+ * server when a spoke leaves clusterServer unset (defaults to none: clusterServer is then required).
  */
 export function parseStackConfig(
   raw: RawConfig,
   stack: string,
   encrypted: ReadonlySet<string> = new Set(),
+  spokeServer: () => KubeconfigServer = () => ({ problem: "no kubeconfig was read" }),
 ): StackConfig {
   const problems = new check.Problems(stack);
   const field = (key: ConfigKey): check.Field => {
@@ -128,8 +137,17 @@ export function parseStackConfig(
     },
   });
 
+  const location = parseLocation(problems, {
+    raw,
+    field,
+    secret,
+    appNames: applications.map((a) => a.name),
+    spokeServer,
+  });
+
   const config: StackConfig = {
     stack,
+    location,
     argocd: {
       namespace: argocdNamespace,
       chartVersion: check.chartVersion(problems, field("argocdChartVersion")),

@@ -21,6 +21,21 @@ export const WAIT_TIMEOUT_SECONDS = 1200;
 /** Argo CD's own poll interval (argo-cd v3.4.4, cmd/argocd-application-controller: defaultAppResyncPeriod). */
 export const DEFAULT_POLL_INTERVAL = "120s";
 
+/** Where the stack's Argo CD runs: `install` it here, one `existing` here, or the `hub`'s (stacks/fleet.ts). */
+export const ARGOCD_LOCATIONS = ["install", "existing", "hub"] as const;
+
+/** The keys of a stack whose Argo CD is not its own install (stacks/fleet.ts reads them; docs/fleet.md). */
+export const FLEET_KEYS = {
+  argocdLocation: { default: "install", example: "hub" },
+  hubKubeconfig: { example: "-- < ~/.kube/hub.yaml", secret: true },
+  hubContext: { default: "", example: "hub" },
+  clusterName: { example: "dev", derived: "the stack name" },
+  clusterServer: { example: "https://dev.k8s.example.com:6443", derived: "the spoke kubeconfig's server" },
+  clusterTokenRotation: { default: "0", example: "1" },
+} as const;
+
+export type FleetKey = keyof typeof FLEET_KEYS;
+
 /** The keys for operating the platform (stacks/operations.ts reads them). Secrets have no default (see Pulumi.yaml). */
 export const OPERATIONS_KEYS = {
   alertWebhookUrl: { example: "https://hooks.slack.com/services/T000/B000/XXXX", secret: true },
@@ -70,6 +85,7 @@ const KEYS = {
   cascadeDelete: { default: "true", example: "false" },
   protectResources: { default: "false", example: "true" },
   argocdNamespace: { default: "argocd", example: "argocd" },
+  ...FLEET_KEYS,
   argocdChartVersion: { default: ARGOCD_CHART_VERSION, example: ARGOCD_CHART_VERSION },
   argocdChartRepository: { default: ARGOCD_CHART_REPOSITORY, example: "https://charts.example.com/argo" },
   argocdAdminEnabled: { default: "true", example: "false" },

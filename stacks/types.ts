@@ -67,8 +67,35 @@ export interface ChartValues {
   readonly secret: boolean;
 }
 
+/** A spoke's way to the hub: the hub's kubeconfig (path or contents, a secret) and its context. */
+export interface HubAccess {
+  readonly kubeconfig: pulumi.Output<string>;
+  /** Defaults to the kubeconfig's current context. */
+  readonly context?: string;
+}
+
+/** How the hub's Argo CD knows this stack's cluster: its cluster Secret's name and server, and its token. */
+export interface SpokeCluster {
+  /** clusterName: the cluster Secret's `name`, and the prefix of this stack's Application and AppProject names. */
+  readonly name: string;
+  /** clusterServer: the API server URL the hub's Argo CD reaches this cluster at. */
+  readonly server: string;
+  /** The stack name, as the cluster Secret's `environment` label. */
+  readonly environment: string;
+  /** clusterTokenRotation: a change issues a new token. */
+  readonly tokenRotation: number;
+}
+
+/** Where the stack's Argo CD runs (argocdLocation). */
+export type ArgoCdLocation =
+  | { readonly kind: "install" }
+  | { readonly kind: "existing" }
+  | { readonly kind: "hub"; readonly hub: HubAccess; readonly cluster: SpokeCluster };
+
 export interface StackConfig {
   readonly stack: string;
+  /** Defaults to install: the stack installs Argo CD from the chart, as before argocdLocation existed. */
+  readonly location: ArgoCdLocation;
   readonly argocd: {
     readonly namespace: string;
     readonly chartVersion: string;

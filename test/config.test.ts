@@ -105,8 +105,9 @@ describe("stack config", () => {
         CONFIG_KEYS.filter((k) => !(k in DEFAULTS)).sort(),
         ["repoURL", ...SECRET_KEYS, ...DERIVED_KEYS].sort(),
       );
-      // A default would make them always set, as the CLI hands defaults to the program: dbEngine decides them.
-      assert.deepStrictEqual(DERIVED_KEYS, ["dbHost", "dbPort"]);
+      // A default would make them always set, as the CLI hands defaults to the program: dbEngine decides the
+      // first two; a spoke's clusterName is the stack name, its clusterServer the spoke kubeconfig's.
+      assert.deepStrictEqual(DERIVED_KEYS, ["clusterName", "clusterServer", "dbHost", "dbPort"]);
     });
   });
 

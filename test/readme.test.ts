@@ -36,20 +36,26 @@ describe("the configuration reference", () => {
 
   it("shows each key's real type, default and secret flag", () => {
     const declared = readProjectFile().config;
-    // Not declared in Pulumi.yaml either: unset, the program derives them from dbEngine.
-    const derivedTypes: Record<string, string> = { dbHost: "string", dbPort: "integer" };
-    assert.deepStrictEqual(Object.keys(derivedTypes), DERIVED_KEYS);
+    // Not declared in Pulumi.yaml either: unset, the program derives them (from dbEngine, the stack name, the
+    // spoke's kubeconfig).
+    const derived: Record<string, [string, string]> = {
+      clusterName: ["string", "the stack name"],
+      clusterServer: ["string", "the spoke kubeconfig's server"],
+      dbHost: ["string", "by `dbEngine`"],
+      dbPort: ["integer", "by `dbEngine`"],
+    };
+    assert.deepStrictEqual(Object.keys(derived), DERIVED_KEYS);
     for (const key of CONFIG_KEYS) {
       const [type, shownDefault, , , secret] = table.get(key) ?? [];
       const isSecret = SECRET_KEYS.includes(key);
       // The optional secrets are not declared in Pulumi.yaml (see it); they are strings read by the program.
-      const declaredType = isSecret ? "string" : (derivedTypes[key] ?? declared[key].type);
+      const declaredType = isSecret ? "string" : (derived[key]?.[0] ?? declared[key].type);
       assert.strictEqual(type, declaredType, `documented type of '${key}'`);
       const expected = KEY_SPECS[key].default;
       const want = isSecret
         ? "unset"
         : DERIVED_KEYS.includes(key)
-          ? "by `dbEngine`"
+          ? derived[key][1]
           : expected === undefined
             ? "(required)"
             : expected === ""

@@ -11,6 +11,7 @@ export const DOC_FILES: readonly string[] = [
   "README.md",
   "docs/your-own-manifests.md",
   "docs/configuration.md",
+  "docs/fleet.md",
   "docs/wait-and-health-checks.md",
   "docs/operations-and-alerts.md",
   "docs/security.md",

@@ -13,6 +13,9 @@ export interface Registration {
 /** Fixed "generated" values, so tests can look for them where they must not appear. */
 export const MOCK_PASSWORD = "mock-generated-password-0123456789";
 export const MOCK_BCRYPT_HASH = "$2a$10$mockbcrypthashmockbcrypthashmockbcrypthashmockbc";
+/** What the token controller "fills" into a kubernetes.io/service-account-token Secret. */
+export const MOCK_SA_TOKEN = "mock-service-account-token-0123456789";
+export const MOCK_CA_CRT = "-----BEGIN CERTIFICATE-----\nmock\n-----END CERTIFICATE-----\n";
 
 const registrations: Registration[] = [];
 
@@ -38,6 +41,10 @@ const mocks: pulumi.runtime.Mocks = {
     if (args.type === "random:index/randomPassword:RandomPassword") {
       state.result = MOCK_PASSWORD;
       state.bcryptHash = MOCK_BCRYPT_HASH;
+    }
+    if (args.type === "kubernetes:core/v1:Secret" && inputs.type === "kubernetes.io/service-account-token") {
+      const b64 = (v: string) => Buffer.from(v).toString("base64");
+      state.data = { token: b64(MOCK_SA_TOKEN), "ca.crt": b64(MOCK_CA_CRT), namespace: b64("kube-system") };
     }
     if (args.type === "kubernetes:helm.sh/v3:Release") {
       state.status = { namespace: inputs.namespace, status: "deployed" };

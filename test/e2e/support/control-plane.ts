@@ -29,6 +29,11 @@ export interface ControlPlaneOptions {
   readonly charts?: string;
   /** An existing cluster to use instead of starting one. */
   readonly existing?: ExistingCluster;
+  /**
+   * Run Argo CD's processes and the git daemon here. Defaults to true; false makes a spoke: its own etcd, API
+   * server, controllers and kwok (and the chart server), deployed to by another control plane's Argo CD.
+   */
+  readonly argoCd?: boolean;
 }
 
 export interface ExistingCluster {
@@ -113,9 +118,9 @@ export class ControlPlane {
     await this.startEtcdAndApiServer();
     await this.startControllers();
     await this.startNode();
-    await this.startGit();
+    if (this.opts.argoCd ?? true) await this.startGit();
     await this.startCharts();
-    await this.startArgoCd();
+    if (this.opts.argoCd ?? true) await this.startArgoCd();
     fs.writeFileSync(path.join(this.work, "started.txt"), `${(Date.now() - started) / 1000} s\n`);
   }
 
