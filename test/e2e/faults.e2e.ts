@@ -1,0 +1,381 @@
+/**
+ * Nothing lost when things break (issue 26), on the real control plane: a `pulumi up` killed with SIGKILL during
+ * the first install of the argo-cd release, the application controller killed while `up` waits for a pushed
+ * commit, a state restored from an export taken before an application was added, the repo-server stopped before
+ * it renders a pushed commit, and an operation left Succeeded with no result (argo-cd#29636). After each: every password
+ * byte-identical (compared by digest, never shown), no Helm release of ours pending, no lock, and the Applications
+ * Synced and Healthy at the pushed commit. Each scenario records its recovery time (support/figures.ts).
+ *
+ * The scenarios build on each other, in order, on one control plane and one stack.
+ *
+ * Not yet passing: written in the session that built the recovery they test, and run only as far as the first
+ * scenario's recovery. They run with E2E_FAULTS=1 (`E2E_FAULTS=1 npm run test:e2e -- --grep "things break"`)
+ * and stay out of CI until they pass there; issue 26 stays open until then.
+ */
+import * as assert from "assert";
+import { createHash } from "crypto";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { AtlasOperatorStandIn } from "./stand-ins/atlas-operator";
+import { ControlPlane } from "./support/control-plane";
+import { allFigures, figure } from "./support/figures";
+import { until } from "./support/processes";
+import { removeScratch, scratchDir } from "./support/scratch";
+import { Backend, copyProgram, newBackend, REPO_ROOT, stackOf, toolchainBin } from "./support/stack";
+
+const MANIFESTS = path.join(REPO_ROOT, "examples", "manifests");
+const CHARTS = process.env.E2E_CHARTS_DIR ?? path.resolve(REPO_ROOT, "..", "shared", "charts");
+const SHOP = { name: "shop", path: "shop/overlays/dev" };
+const BILLING = { name: "billing", path: "billing/overlays/dev" };
+
+/** The process ids of `root`'s descendants, from /proc (Linux). */
+function descendants(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // The command may hold spaces and parentheses: the fields after the last ")" are fixed.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(Number(entry), ppid);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const found: number[] = [];
+  const walk = (pid: number) => {
+    for (const [child, parent] of parents) {
+      if (parent === pid) {
+        found.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(root);
+  return found;
+}
+
+const cmdline = (pid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return [];
+  }
+};
+
+/**
+ * SIGKILL to the `pulumi up` the Automation API started from this process, and everything it started (the
+ * providers, Helm inside the kubernetes provider): what a CI runner that dies does to the job's process group.
+ * This process, which runs the inline program, stays.
+ */
+function killPulumiUp(): number[] {
+  const cli = descendants(process.pid).filter((pid) => {
+    const args = cmdline(pid);
+    return path.basename(args[0] ?? "") === "pulumi" && args.includes("up");
+  });
+  assert.ok(cli.length > 0, "no pulumi up process to kill");
+  const all = [...new Set(cli.flatMap((pid) => [pid, ...descendants(pid)]))];
+  for (const pid of all) {
+    try {
+      process.kill(pid, "SIGSTOP");
+    } catch {
+      // Gone already.
+    }
+  }
+  for (const pid of all) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+  return all;
+}
+
+(process.env.E2E_FAULTS === "1" ? describe : describe.skip)(
+  "nothing lost when things break (issue 26)",
+  function () {
+    this.timeout(20 * 60_000);
+
+    let bin: string;
+    let cp: ControlPlane;
+    let backend: Backend;
+    let program: string;
+    let exports: string;
+    let dev: Stack;
+    /** The chart's operator pods are placeholders under kwok: the stand-in applies every schema. */
+    let operator: AtlasOperatorStandIn;
+    let failed = false;
+    /** SHA-256 of each application's password as first seen in its Secret. */
+    const passwords = new Map<string, string>();
+
+    const config = (apps: { name: string; path: string }[]) => {
+      const c: Record<string, string> = {
+        repoURL: cp.repoURL,
+        targetRevision: "main",
+        ...(cp.chartRepository
+          ? { argocdChartRepository: cp.chartRepository, atlasOperatorChartRepository: cp.chartRepository }
+          : {}),
+      };
+      apps.forEach((a, i) => {
+        c[`applications[${i}].name`] = a.name;
+        c[`applications[${i}].path`] = a.path;
+        if (a.name === "billing") {
+          Object.assign(c, {
+            [`applications[${i}].dbEngine`]: "postgres",
+            [`applications[${i}].dbName`]: "billing",
+            [`applications[${i}].dbUser`]: "billing",
+          });
+        }
+      });
+      return c;
+    };
+
+    const cli = (args: string[]) =>
+      execFileSync(path.join(bin, "pulumi"), args, {
+        cwd: program,
+        env: { ...process.env, ...backend.env },
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+
+    const passwordDigest = (app: string): string | undefined => {
+      const value = cp.get("secret", "db-credentials", app)?.data?.password as string | undefined;
+      return value === undefined ? undefined : createHash("sha256").update(value).digest("hex");
+    };
+    /** Records each password the first time it is seen, and checks it against that every later time. */
+    const checkPasswords = () => {
+      for (const app of [SHOP.name, BILLING.name]) {
+        const now = passwordDigest(app);
+        if (now === undefined) continue;
+        const first = passwords.get(app);
+        if (first === undefined) passwords.set(app, now);
+        else assert.strictEqual(now, first, `${app}'s password changed`);
+      }
+    };
+
+    const pendingReleases = () =>
+      cp
+        .kubectl([
+          "get",
+          "secrets",
+          "-A",
+          "-l",
+          "owner=helm",
+          "-o",
+          "jsonpath={.items[*].metadata.labels.status}",
+        ])
+        .split(" ")
+        .filter((s) => s.startsWith("pending"));
+
+    /** What must hold after every scenario. */
+    const converged = async (apps: string[]) => {
+      checkPasswords();
+      assert.deepStrictEqual(pendingReleases(), [], "a Helm release is left pending");
+      const state = JSON.parse(cli(["stack", "export", "--stack", "dev"]));
+      assert.deepStrictEqual(
+        state.deployment.pending_operations ?? [],
+        [],
+        "pending operations left in the state",
+      );
+      const head = cp.head();
+      for (const app of apps) {
+        const status = cp.get("application.argoproj.io", app, "argocd").status;
+        assert.deepStrictEqual(
+          { sync: status.sync.status, health: status.health.status, revision: status.sync.revision },
+          { sync: "Synced", health: "Healthy", revision: head },
+          app,
+        );
+      }
+    };
+
+    before(async function () {
+      this.timeout(90 * 60_000);
+      bin = toolchainBin();
+      cp = new ControlPlane({
+        bin,
+        manifests: MANIFESTS,
+        charts: fs.existsSync(CHARTS) ? CHARTS : undefined,
+      });
+      await cp.start();
+      operator = new AtlasOperatorStandIn(cp.kubeconfig, () => ({ kind: "applied" }));
+      await operator.start();
+      backend = newBackend(bin, cp.kubeconfig);
+      program = copyProgram(REPO_ROOT);
+      exports = scratchDir("exports");
+    });
+
+    afterEach(function () {
+      if (this.currentTest?.state === "failed") {
+        failed = true;
+        console.log(`\nLogs of the failed test (all in ${cp?.work}):\n${cp?.processes.tails()}`);
+      }
+    });
+
+    after(async () => {
+      const figures = Object.entries(allFigures());
+      if (figures.length > 0)
+        console.log(`\nRecovery times (seconds):\n${figures.map(([w, s]) => `  ${w}: ${s}`).join("\n")}`);
+      await operator?.stop();
+      await cp?.stop();
+      if (!failed) {
+        cp?.remove();
+        for (const dir of [backend?.dir, program, exports]) if (dir) removeScratch(dir);
+      }
+    });
+
+    it("SIGKILL of `pulumi up` during the argo-cd release's first install: the next up recovers the release and converges", async () => {
+      dev = await stackOf(program, backend, "dev", config([SHOP]));
+      const first = dev.up();
+      first.catch(() => undefined);
+      await until(
+        "a Deployment of the argo-cd release",
+        () => cp.kubectl(["get", "deployments", "-n", "argocd", "-o", "name"]).trim() || undefined,
+        10 * 60_000,
+        200,
+      );
+      killPulumiUp();
+      await assert.rejects(first);
+      const killedAt = Date.now();
+      const statuses = cp
+        .kubectl([
+          "get",
+          "secrets",
+          "-n",
+          "argocd",
+          "-l",
+          "owner=helm,name=argocd",
+          "-o",
+          "jsonpath={.items[*].metadata.labels.status}",
+        ])
+        .trim();
+      console.log(`    argo-cd release after the kill: ${statuses || "no record"}`);
+      checkPasswords();
+
+      // The killed run left the stack locked; `pulumi cancel` is the documented first step.
+      await assert.rejects(dev.up(), /locked/);
+      cli(["cancel", "--yes", "--stack", "dev"]);
+      const out: string[] = [];
+      await dev.up({ onEvent: (e) => e.diagnosticEvent && out.push(e.diagnosticEvent.message) });
+      figure("SIGKILL during the argo-cd install: kill to converged", (Date.now() - killedAt) / 1000);
+      if (statuses.includes("pending-install")) {
+        assert.match(out.join(""), /Helm release argocd\/argocd was left pending-install at revision 1/);
+      }
+      await converged([SHOP.name]);
+      fs.writeFileSync(path.join(exports, "shop-only.json"), cli(["stack", "export", "--stack", "dev"]));
+    });
+
+    it("the application controller killed for 20 s while `up` waits for a pushed commit: up returns at that commit", async () => {
+      await dev.setConfig("atlas-gitops:applications[1].name", { value: BILLING.name }, true);
+      for (const [k, v] of Object.entries(config([SHOP, BILLING]))) {
+        await dev.setConfig(`atlas-gitops:${k}`, { value: v }, k.includes("["));
+      }
+      await dev.up();
+      checkPasswords();
+      assert.ok(passwords.has(BILLING.name), "billing's password was not written");
+
+      const file = path.join(cp.checkout, "shop", "base", "app.yaml");
+      fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/\n$/, "\n# e2e: controller restart\n"));
+      const pushed = cp.commitAndPush("A commit synced across a controller restart");
+      // Killed once the wait has begun: the program reports it as it starts.
+      let waiting: () => void = () => undefined;
+      const waitBegan = new Promise<void>((resolve) => (waiting = resolve));
+      const up = dev.up({
+        onEvent: (e) => e.diagnosticEvent?.message.includes("waiting for shop") && waiting(),
+      });
+      up.catch(() => undefined);
+      await waitBegan;
+      const t0 = Date.now();
+      await cp.processes.kill("argocd-application-controller", 20_000);
+      await up;
+      figure("application controller down 20 s: kill to up returned", (Date.now() - t0) / 1000);
+      assert.strictEqual(cp.head(), pushed);
+      await converged([SHOP.name, BILLING.name]);
+      fs.writeFileSync(path.join(exports, "newest.json"), cli(["stack", "export", "--stack", "dev"]));
+    });
+
+    it("a state restored from an export taken before billing was added: up refuses, billing's password stays, and the newest export converges", async () => {
+      cli(["stack", "import", "--stack", "dev", "--file", path.join(exports, "shop-only.json")]);
+      const t0 = Date.now();
+      await assert.rejects(dev.up(), (e: Error) => {
+        assert.match(
+          e.message,
+          /Application billing: refusing to write a new database password into the Secret billing\/db-credentials/,
+        );
+        assert.match(e.message, /pulumi stack import --stack dev --file <export>/);
+        return true;
+      });
+      checkPasswords();
+      cli(["stack", "import", "--stack", "dev", "--file", path.join(exports, "newest.json")]);
+      await dev.up();
+      figure("restored an older export: refusal to converged", (Date.now() - t0) / 1000);
+      await converged([SHOP.name, BILLING.name]);
+      await dev.refresh();
+      const preview = await dev.preview();
+      const changes = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n);
+      assert.deepStrictEqual(changes, [], "refresh then up would change something");
+      checkPasswords();
+    });
+
+    /** Appends a comment to shop's app.yaml and pushes it: a new commit with the same objects. */
+    const pushShop = (why: string) => {
+      const file = path.join(cp.checkout, "shop", "base", "app.yaml");
+      fs.writeFileSync(file, `${fs.readFileSync(file, "utf8")}# e2e: ${why}\n`);
+      return cp.commitAndPush(why);
+    };
+
+    it("the repo-server stopped for 30 s before the manifests are generated: up returns at the pushed commit", async () => {
+      const pushed = pushShop("a commit rendered across a repo-server outage");
+      const t0 = Date.now();
+      await cp.processes.kill("argocd-repo-server", 30_000);
+      await dev.up();
+      figure("repo-server down 30 s: stop to up returned", (Date.now() - t0) / 1000);
+      assert.strictEqual(cp.head(), pushed);
+      await converged([SHOP.name, BILLING.name]);
+    });
+
+    it("an operation left Succeeded with no result (argo-cd#29636): up fails with the command that clears it, which works", async () => {
+      const pushed = pushShop("a commit behind a stuck operation");
+      // With the controller away, leave shop's last operation as argo-cd#29636 describes it.
+      await cp.processes.kill("argocd-application-controller", 15_000);
+      const last = cp.get("application.argoproj.io", SHOP.name, "argocd").status.operationState;
+      const stuck = {
+        operation: last.operation,
+        phase: "Succeeded",
+        message: last.message,
+        startedAt: last.startedAt,
+      };
+      cp.kubectl([
+        "patch",
+        "application",
+        SHOP.name,
+        "-n",
+        "argocd",
+        "--type",
+        "json",
+        "-p",
+        JSON.stringify([{ op: "replace", path: "/status/operationState", value: stuck }]),
+      ]);
+      const t0 = Date.now();
+      let fix = "";
+      await assert.rejects(dev.up(), (e: Error) => {
+        assert.match(e.message, /Argo CD's last operation reads Succeeded with no result and no end time/);
+        assert.doesNotMatch(e.message, /not Synced and Healthy after/);
+        fix = /kubectl -n argocd patch application shop --type json -p '(.*)'/.exec(e.message)![1];
+        return true;
+      });
+      figure("operation left Succeeded with no result: up failed after", (Date.now() - t0) / 1000);
+      cp.kubectl(["patch", "application", SHOP.name, "-n", "argocd", "--type", "json", "-p", fix]);
+      await dev.up();
+      assert.strictEqual(cp.head(), pushed);
+      await converged([SHOP.name, BILLING.name]);
+    });
+
+    it("leaves a stack that destroys cleanly", async () => {
+      await dev.destroy();
+      await dev.workspace.removeStack("dev");
+    });
+  },
+);
