@@ -384,9 +384,23 @@ describe("toolchain/build.sh when a build goes wrong", function () {
     assert.strictEqual(marked(cache).filter((f) => f.endsWith(".complete")).length, 1);
   });
 
-  it("refuses a component it does not have", () => {
-    const run = spawnSync("bash", [path.join(TOOLCHAIN, "build.sh"), "kustomise"], { encoding: "utf8" });
-    assert.strictEqual(run.status, 2);
-    assert.match(run.stderr, /no component kustomise/);
+  it("refuses a component it does not have, at once even while another build holds the cache", () => {
+    const cache = path.join(dir, "locked-cache");
+    fs.mkdirSync(cache);
+    // Another build.sh at work: its lock on the cache held for longer than this test may take.
+    const holder = spawn("flock", [path.join(cache, ".lock"), "sleep", "30"], { stdio: "ignore" });
+    try {
+      spawnSync("sleep", ["0.3"]);
+      const run = spawnSync("bash", [path.join(TOOLCHAIN, "build.sh"), "kustomise"], {
+        encoding: "utf8",
+        env: { ...process.env, ATLAS_GITOPS_TOOLCHAIN: cache },
+        timeout: 10_000,
+      });
+      assert.strictEqual(run.status, 2, run.stderr);
+      assert.match(run.stderr, /no component kustomise/);
+      assert.doesNotMatch(run.stderr, /waiting for it to finish/);
+    } finally {
+      holder.kill();
+    }
   });
 });

@@ -17,14 +17,6 @@ shopt -s inherit_errexit
 
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${ATLAS_GITOPS_TOOLCHAIN:-${XDG_CACHE_HOME:-$HOME/.cache}/atlas-gitops/toolchain}
-mkdir -p "$cache"
-# One build.sh at a time per cache: a second one would remove the component the first is building (as two e2e
-# runs started together did here). The lock goes with the process, however it ends.
-exec 9>"$cache/.lock"
-if ! flock -n 9; then
-  printf '[toolchain] another build.sh is using %s; waiting for it to finish\n' "$cache" >&2
-  flock 9
-fi
 export GOTOOLCHAIN=local GOFLAGS=-mod=readonly
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
@@ -178,6 +170,16 @@ main() {
   for component in "${only[@]}"; do
     [ -f "$here/$component/go.mod" ] || { log "no component $component: toolchain/$component/go.mod is missing"; exit 2; }
   done
+
+  mkdir -p "$cache"
+  # One build.sh at a time per cache: a second one would remove the component the first is building (as two e2e
+  # runs started together did here). The lock goes with the process, however it ends. Taken after the names are
+  # checked, so a mistyped one is refused at once even while a build runs.
+  exec 9>"$cache/.lock"
+  if ! flock -n 9; then
+    log "another build.sh is using $cache; waiting for it to finish"
+    flock 9
+  fi
 
   [ ${#only[@]} -eq 0 ] && debian_packages
 
