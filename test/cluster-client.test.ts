@@ -114,6 +114,17 @@ function kubeconfig(port: number): string {
   ].join("\n");
 }
 
+/** A temporary directory of a test, removed when the file's tests end. */
+const scratchDirs: string[] = [];
+const scratch = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfig-"));
+  scratchDirs.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of scratchDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 describe("clusterClient", () => {
   const seen: Seen[] = [];
   const server = apiServer(seen);
@@ -236,7 +247,7 @@ describe("clusterClient", () => {
   });
 
   it("reads a kubeconfig file", async () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfig-")), "config");
+    const file = path.join(scratch(), "config");
     fs.writeFileSync(file, kubeconfig(port));
     await clusterClient({ kubeconfig: { path: file }, context: "up" }).getApplication("argocd", "shop");
     assert.equal(seen.length, 1);
@@ -256,7 +267,7 @@ describe("readClusterAccess", () => {
   });
 
   it("takes kubernetes:kubeconfig as a file when one is there, else as the kubeconfig itself, as the provider does", () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfig-")), "config");
+    const file = path.join(scratch(), "config");
     fs.writeFileSync(file, "apiVersion: v1\n");
     set({ "kubernetes:kubeconfig": file, "kubernetes:context": "kind-e2e" });
     assert.deepEqual(readClusterAccess(), { kubeconfig: { path: file }, context: "kind-e2e" });

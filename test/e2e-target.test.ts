@@ -10,8 +10,10 @@ import * as path from "path";
 import { targetFrom } from "./e2e/support/target";
 
 describe("the e2e target", () => {
-  const kubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "e2e-target-")), "kubeconfig");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "e2e-target-"));
+  const kubeconfig = path.join(dir, "kubeconfig");
   fs.writeFileSync(kubeconfig, "apiVersion: v1\nkind: Config\n");
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("starts its own control plane with both stand-ins when E2E_KUBECONFIG is unset or empty", () => {
     for (const env of [{}, { E2E_KUBECONFIG: "" }]) {
