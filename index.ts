@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { applicationWaiter } from "./components/application-wait";
 import { webhookUrl } from "./components/argocd-access";
+import { checkBeforeRegistering, preflightInput } from "./components/argocd-preflight";
 import { clusterClient, fleetClient } from "./components/cluster-client";
 import { releaseRecovery } from "./components/helm-recovery";
 import { passwordGuard } from "./components/password-guard";
@@ -18,7 +19,12 @@ const config = loadStackConfig(spokeServer);
 // and waits for each Application to run its commit; a preview reads nothing from the cluster. A spoke's
 // Applications are in the hub; its Atlas objects, credentials Secrets and Helm releases are in its own cluster.
 const own = pulumi.runtime.isDryRun() ? undefined : clusterClient(readClusterAccess());
-const apps = own && (config.location.kind === "hub" ? fleetClient(clusterClient(readHubAccess()), own) : own);
+const hub = own && config.location.kind === "hub" ? clusterClient(readHubAccess()) : undefined;
+const apps = own && (hub ? fleetClient(hub, own) : own);
+// With an Argo CD this stack does not install, `up` first checks that it is there, that the hub answers and that
+// no other spoke holds our names on it, and stops before the first resource if not.
+const check = preflightInput(config);
+if (own && check) checkBeforeRegistering(hub ? readHubAccess() : readClusterAccess(), check);
 const platform = new AtlasGitOps("atlas-gitops", {
   ...config,
   waiter: apps && applicationWaiter(apps),

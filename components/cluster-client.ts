@@ -13,6 +13,7 @@ import {
   type ReleaseRecord,
   type ReleaseStore,
 } from "./helm-recovery";
+import type { ArgoCdReader } from "./argocd-preflight";
 import type { ArgoApplication } from "./sync-wait";
 import { REFRESH_ANNOTATION } from "./sync-wait";
 
@@ -41,8 +42,12 @@ const ATLAS_PLURAL: Record<string, string> = {
   AtlasMigration: "atlasmigrations",
 };
 
-export function clusterClient(access: ClusterAccess): ApplicationClient & CredentialsReader & ReleaseStore {
-  let api: Promise<{ client: k8s.CustomObjectsApi; core: k8s.CoreV1Api; lib: typeof k8s }> | undefined;
+export function clusterClient(
+  access: ClusterAccess,
+): ApplicationClient & CredentialsReader & ReleaseStore & ArgoCdReader {
+  let api:
+    | Promise<{ client: k8s.CustomObjectsApi; core: k8s.CoreV1Api; lib: typeof k8s; server?: string }>
+    | undefined;
   const connect = () =>
     (api ??= import("@kubernetes/client-node").then((lib) => {
       const kc = new lib.KubeConfig();
@@ -50,8 +55,23 @@ export function clusterClient(access: ClusterAccess): ApplicationClient & Creden
       else if ("path" in access.kubeconfig) kc.loadFromFile(access.kubeconfig.path);
       else kc.loadFromString(access.kubeconfig.contents);
       if (access.context !== undefined) kc.setCurrentContext(access.context);
-      return { client: kc.makeApiClient(lib.CustomObjectsApi), core: kc.makeApiClient(lib.CoreV1Api), lib };
+      return {
+        client: kc.makeApiClient(lib.CustomObjectsApi),
+        core: kc.makeApiClient(lib.CoreV1Api),
+        lib,
+        server: kc.getCurrentCluster()?.server,
+      };
     }));
+  /** A read that answers undefined for 404 and a one-line error for anything else. */
+  const orMissing = async <T>(read: (c: Awaited<ReturnType<typeof connect>>) => Promise<T>) => {
+    const c = await connect();
+    try {
+      return await read(c);
+    } catch (e) {
+      if (e instanceof c.lib.ApiException && e.code === 404) return undefined;
+      throw apiError(c.lib, e);
+    }
+  };
   const application = { group: "argoproj.io", version: "v1alpha1", plural: "applications" };
   return {
     async getApplication(namespace, name) {
@@ -105,6 +125,28 @@ export function clusterClient(access: ClusterAccess): ApplicationClient & Creden
           encoded === undefined ? undefined : sha256(Buffer.from(encoded, "base64").toString("utf8")),
         rotation: secret.metadata?.annotations?.[ROTATION_ANNOTATION],
       };
+    },
+    async server() {
+      return (await connect()).server;
+    },
+    async hasConfigMap(namespace, name) {
+      return (await orMissing(({ core }) => core.readNamespacedConfigMap({ namespace, name }))) !== undefined;
+    },
+    async readClusterSecret(namespace, name) {
+      const secret = await orMissing(({ core }) => core.readNamespacedSecret({ namespace, name }));
+      if (secret === undefined) return undefined;
+      // Only the name and server leave this function; the config, which holds the token, is not read.
+      const field = (key: string) => {
+        const encoded = secret.data?.[key];
+        return encoded === undefined ? undefined : Buffer.from(encoded, "base64").toString("utf8");
+      };
+      return { name: field("name"), server: field("server") };
+    },
+    async readDestination(namespace, name) {
+      const app = (await orMissing(({ client }) =>
+        client.getNamespacedCustomObject({ ...application, namespace, name }),
+      )) as { spec?: { destination?: { server?: string; name?: string } } } | undefined;
+      return app === undefined ? undefined : { ...app.spec?.destination };
     },
     async listReleaseRecords(namespace, releaseName) {
       const { core, lib } = await connect();

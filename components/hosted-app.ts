@@ -27,6 +27,11 @@ import {
 import type { ApplicationWaiter } from "./application-wait";
 import { APPLICATION_DELETE_TIMEOUT, type WaitTarget } from "./sync-wait";
 
+/** An application's Application and AppProject name: its own, or on a hub `<clusterName>-<app>`. */
+export function argoCdAppName(app: string, clusterName?: string): string {
+  return clusterName === undefined ? app : `${clusterName}-${app}`;
+}
+
 export interface HostedAppArgs {
   /** The application, as the stack config describes it. */
   readonly app: AppConfig;
@@ -215,7 +220,7 @@ export class HostedApp extends pulumi.ComponentResource {
           ];
     // The Argo CD objects' cluster: this one, or the hub.
     const inArgoCd = spoke === undefined ? {} : { provider: spoke.hubProvider };
-    const argocdName = spoke === undefined ? app.name : `${spoke.clusterName}-${app.name}`;
+    const argocdName = argoCdAppName(app.name, spoke?.clusterName);
     const server = spoke?.server ?? IN_CLUSTER_SERVER;
 
     const platform = [...(args.platform ?? []), ...operatorAccess, ...argocdAccess];

@@ -20,6 +20,7 @@
  *   names then; until then the operation names the commit it is retrying, and Argo CD starts no other sync.
  */
 import { atlasVerdict, type AtlasObject, type AtlasVerdict } from "./atlas-status";
+import { IN_CLUSTER_SERVER } from "./common";
 
 /**
  * How long deleting the Application may take. The provider's default is ten minutes; with the cascade
@@ -245,6 +246,26 @@ export function errorConditions(app: ArgoApplication): string[] {
     .map((c) => `${c.type}: ${clean(c.message)}`);
 }
 
+/**
+ * Errors that say the destination cluster cannot be reached or refuses Argo CD's credentials: nothing that retrying
+ * the same address fixes. A slow answer (a timeout) is not among them: that may pass.
+ */
+const UNREACHABLE =
+  /connection refused|no such host|no route to host|x509: |tls: |Unauthorized|provide credentials/;
+
+/**
+ * The error conditions that are about the destination cluster (they name its server) and say it cannot be reached:
+ * what a spoke whose clusterServer the hub cannot reach shows (docs/fleet.md).
+ */
+export function unreachableDestination(app: ArgoApplication, t: WaitTarget): string[] {
+  const server = t.destination.server.replace(/\/+$/, "");
+  const host = server.replace(/^https?:\/\//, "");
+  return (app.status?.conditions ?? [])
+    .filter((c) => c.type.endsWith("Error"))
+    .filter((c) => (c.message ?? "").includes(host) && UNREACHABLE.test(c.message ?? ""))
+    .map((c) => `${c.type}: ${clean(c.message)}`);
+}
+
 const objectName = (r: { kind: string; namespace?: string; name: string }) =>
   `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
 
@@ -287,6 +308,25 @@ export function assess(
     errors.length > 0
       ? { kind: "transient", summary: `${why}; ${errors[0]}`, detail: argoDetail(app) }
       : { kind: "waiting", summary: why, detail: argoDetail(app) };
+  // Argo CD cannot reach the destination (a spoke behind an address the hub cannot reach, or a token it refuses):
+  // nothing will sync until the address or the credentials change, so say so now, not after the grace period.
+  const unreachable = unreachableDestination(app, t);
+  if (unreachable.length > 0) {
+    const inCluster = t.destination.server.replace(/\/+$/, "") === IN_CLUSTER_SERVER;
+    return {
+      kind: "failed",
+      summary: `Argo CD cannot reach the cluster at ${t.destination.server}: ${unreachable[0]}`,
+      detail: argoDetail(app),
+      fix: inCluster
+        ? `Argo CD's application controller cannot reach its own cluster's API server: see its logs with: ` +
+          `kubectl -n ${t.namespace} logs statefulset/argocd-application-controller`
+        : `The hub's Argo CD connects to ${t.destination.server}, which clusterServer sets (by default the server ` +
+          `of this stack's kubeconfig). Set the address the hub reaches this cluster at with: pulumi config set ` +
+          `--stack ${t.stack} clusterServer https://<host>:<port>, or open the way from the hub's application ` +
+          `controller to it (a token it refuses: pulumi config set --stack ${t.stack} clusterTokenRotation <one more than now>); ` +
+          `then run pulumi up again.`,
+    };
+  }
   if (revision === undefined) {
     const resolved = resolvedRevision(app, t);
     return notYet("why" in resolved ? resolved.why : `resolving ${t.source.targetRevision}`);

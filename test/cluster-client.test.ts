@@ -81,6 +81,27 @@ function apiServer(seen: Seen[]) {
           data: { password: Buffer.from(PASSWORD).toString("base64") },
         });
       }
+      if (req.url === "/api/v1/namespaces/argocd/configmaps/argocd-cm") {
+        return json(200, { kind: "ConfigMap", metadata: { name: "argocd-cm" }, data: {} });
+      }
+      if (req.url === "/api/v1/namespaces/argocd/secrets/cluster-dev") {
+        const b64 = (v: string) => Buffer.from(v).toString("base64");
+        return json(200, {
+          kind: "Secret",
+          metadata: { name: "cluster-dev" },
+          data: {
+            name: b64("dev"),
+            server: b64("https://10.0.0.7:6443"),
+            config: b64(JSON.stringify({ bearerToken: TOKEN })),
+          },
+        });
+      }
+      if (req.url === "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/dev-shop") {
+        return json(200, {
+          kind: "Application",
+          spec: { destination: { server: "https://10.0.0.7:6443", namespace: "shop" } },
+        });
+      }
       if (req.url?.startsWith("/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/locked")) {
         return json(403, {
           kind: "Status",
@@ -228,6 +249,22 @@ describe("clusterClient", () => {
         ["DELETE", "/api/v1/namespaces/argocd/secrets/sh.helm.release.v1.argocd.v9"],
       ],
     );
+  });
+
+  it("reads for the checks before registering: argocd-cm, a cluster Secret's name and server (never its config), a destination", async () => {
+    const c = client();
+    assert.equal(await c.server(), `http://127.0.0.1:${port}`);
+    assert.equal(await c.hasConfigMap("argocd", "argocd-cm"), true);
+    assert.equal(await c.hasConfigMap("gitops", "argocd-cm"), false);
+    const secret = await c.readClusterSecret("argocd", "cluster-dev");
+    assert.deepEqual(secret, { name: "dev", server: "https://10.0.0.7:6443" });
+    assert.ok(!JSON.stringify(secret).includes(TOKEN));
+    assert.equal(await c.readClusterSecret("argocd", "cluster-prod"), undefined);
+    assert.deepEqual(await c.readDestination("argocd", "dev-shop"), {
+      server: "https://10.0.0.7:6443",
+      namespace: "shop",
+    });
+    assert.equal(await c.readDestination("argocd", "prod-shop"), undefined);
   });
 
   it("turns a refusal into one line with the API server's message, and no credentials", async () => {

@@ -156,6 +156,67 @@ describe("assess", () => {
     });
   });
 
+  describe("a destination Argo CD cannot reach", () => {
+    const SPOKE = "https://10.1.2.3:6443";
+    const spoke = target({ name: "dev-shop", destination: { server: SPOKE, namespace: NS } });
+    // As Argo CD v3.5.3 wrote it in fleet.e2e.ts for a spoke whose port nothing listened on.
+    const refused = (server: string) =>
+      `Failed to load live state: failed to get cluster info for "${server}": error synchronizing cache state : ` +
+      `failed to get server version: failed to get server version: Get "${server}/version?timeout=32s": dial tcp ` +
+      `${server.replace("https://", "")}: connect: connection refused`;
+
+    it("fails at once, before any commit is resolved, naming the server, Argo CD's message and clusterServer", () => {
+      const a = assess(
+        application({ sync: "Unknown", conditions: [{ type: "ComparisonError", message: refused(SPOKE) }] }),
+        atlas(),
+        spoke,
+        undefined,
+      );
+      assert.equal(a.kind, "failed");
+      if (a.kind !== "failed") return;
+      assert.ok(
+        a.summary.startsWith(`Argo CD cannot reach the cluster at ${SPOKE}: ComparisonError: Failed`),
+      );
+      assert.match(a.summary, /connection refused/);
+      assert.match(a.fix, /pulumi config set --stack dev clusterServer https:\/\/<host>:<port>/);
+    });
+
+    it("fails on a certificate or a token the cluster refuses, too", () => {
+      for (const why of ["x509: certificate signed by unknown authority", "Unauthorized"]) {
+        const message = `failed to sync cluster ${SPOKE}: ${why}`;
+        const a = judge(
+          { sync: "Unknown", conditions: [{ type: "ComparisonError", message }] },
+          atlas(),
+          spoke,
+        );
+        assert.equal(a.kind, "failed", why);
+      }
+    });
+
+    it("waits on a timeout, and on errors about another server (the repository's, say)", () => {
+      const slow = `failed to sync cluster ${SPOKE}: dial tcp 10.1.2.3:6443: i/o timeout`;
+      const repo = "rpc error: dial tcp 10.9.9.9:443: connect: connection refused";
+      for (const message of [slow, repo]) {
+        const a = judge(
+          { sync: "Unknown", conditions: [{ type: "ComparisonError", message }] },
+          atlas(),
+          spoke,
+        );
+        assert.equal(a.kind, "transient", message);
+      }
+    });
+
+    it("points at the controller's logs, not clusterServer, when the cluster is Argo CD's own", () => {
+      const a = judge({
+        sync: "Unknown",
+        conditions: [{ type: "ComparisonError", message: refused("https://kubernetes.default.svc") }],
+      });
+      assert.equal(a.kind, "failed");
+      assert.match(a.kind === "failed" ? a.fix : "", /logs statefulset\/argocd-application-controller/);
+      assert.doesNotMatch(a.kind === "failed" ? a.fix : "", /clusterServer/);
+    });
+  });
+
   describe("every operation phase", () => {
     const op = (phase: "Running" | "Terminating" | "Failed" | "Error" | "Succeeded", revision = SHA_B) => ({
       phase,

@@ -13,7 +13,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { AtlasObject, AtlasOperatorStandIn, mysqlRefusal, Outcome } from "./stand-ins/atlas-operator";
 import { ControlPlane } from "./support/control-plane";
 import { allFigures, figure } from "./support/figures";
-import { until } from "./support/processes";
+import { freePort, until } from "./support/processes";
 import { removeScratch } from "./support/scratch";
 import { Backend, copyProgram, newBackend, REPO_ROOT, stackOf, toolchainBin } from "./support/stack";
 import { targetFrom } from "./support/target";
@@ -381,5 +381,107 @@ describe("a hub Argo CD and two spoke clusters", function () {
     assert.deepStrictEqual(names(spoke("prod"), "pods", "shop"), podsBefore);
     assert.ok(hub.get("secret", "cluster-prod", "argocd"));
     await stacks.get("dev")!.workspace.removeStack("dev");
+  });
+
+  /** A spoke stack `staging` on dev's cluster (empty since dev's destroy), with extra config. */
+  async function stagingStack(extra: Record<string, string | { value: string; secret: boolean }>) {
+    const { argocdChartRepository, ...forSpoke } = common();
+    void argocdChartRepository;
+    const stack = await stackOf(program, backend, "staging", {
+      ...forSpoke,
+      "applications[0].name": "inventory",
+      "applications[0].path": "shop/overlays/dev",
+      argocdLocation: "hub",
+      hubKubeconfig: { value: hub.kubeconfig, secret: true },
+      ...extra,
+    });
+    await stack.setConfig("kubernetes:kubeconfig", { value: spoke("dev").kubeconfig });
+    return stack;
+  }
+  /** The resources a stack's state holds, the stack itself aside. */
+  const registered = async (stack: Stack) =>
+    ((await stack.exportStack()).deployment.resources ?? [])
+      .map((r: { type: string }) => r.type)
+      .filter((type: string) => type !== "pulumi:pulumi:Stack");
+
+  it("refuses, before it registers anything, a cluster name another spoke holds on the hub and a hub that does not answer", async () => {
+    const namespacesBefore = names(spoke("dev"), "namespaces");
+    const staging = await stagingStack({ clusterName: "prod", "applications[0].name": "shop" });
+    let t0 = Date.now();
+    await assert.rejects(staging.up(), (e: Error) => {
+      assert.match(
+        e.message,
+        /Config 'atlas-gitops:clusterName' is 'prod' — the hub already has a cluster Secret cluster-prod in argocd for server https:\/\/127\.0\.0\.1:\d+, not this cluster's/,
+      );
+      assert.match(
+        e.message,
+        /the hub already has an Application prod-shop in argocd that deploys to https:\/\//,
+      );
+      assert.match(e.message, /pulumi config set --stack staging clusterName <name>/);
+      return true;
+    });
+    figure("a cluster name another spoke holds: up refused after", (Date.now() - t0) / 1000);
+    assert.deepStrictEqual(await registered(staging), []);
+
+    // The hub's kubeconfig with the port of nothing that listens.
+    const away = JSON.parse(fs.readFileSync(hub.kubeconfig, "utf8"));
+    const port = await freePort();
+    away.clusters[0].cluster.server = `https://127.0.0.1:${port}`;
+    await staging.setConfig("atlas-gitops:hubKubeconfig", { value: JSON.stringify(away), secret: true });
+    await staging.setConfig("atlas-gitops:clusterName", { value: "staging" });
+    t0 = Date.now();
+    await assert.rejects(staging.up(), (e: Error) => {
+      assert.match(
+        e.message,
+        new RegExp(`The hub at https://127\\.0\\.0\\.1:${port} cannot be read: .*ECONNREFUSED`),
+      );
+      assert.match(
+        e.message,
+        /pulumi config set --secret --stack staging hubKubeconfig -- < ~\/.kube\/hub.yaml/,
+      );
+      return true;
+    });
+    figure("a hub that does not answer: up refused after", (Date.now() - t0) / 1000);
+    assert.deepStrictEqual(await registered(staging), []);
+    // Nothing in the spoke, nothing of staging's in the hub.
+    assert.deepStrictEqual(names(spoke("dev"), "namespaces"), namespacesBefore);
+    assert.strictEqual(hub.get("secret", "cluster-staging", "argocd"), undefined);
+    await staging.workspace.removeStack("staging");
+  });
+
+  it("fails within seconds when the hub cannot reach a spoke's server, with Argo CD's message and the cluster named", async () => {
+    const port = await freePort();
+    const server = `https://127.0.0.1:${port}`;
+    // No cascade: an Application whose cluster cannot be reached could never delete what it deployed.
+    const staging = await stagingStack({ clusterServer: server, "applications[0].cascadeDelete": "false" });
+    let created: number | undefined;
+    const onEvent = (e: unknown) => {
+      const out = (e as { resOutputsEvent?: { metadata?: { op: string; urn: string } } }).resOutputsEvent
+        ?.metadata;
+      if (out?.op === "create" && out.urn.endsWith("::inventory-application")) created ??= Date.now();
+    };
+    await assert.rejects(staging.up({ onEvent }), (e: Error) => {
+      const after = (Date.now() - (created ?? 0)) / 1000;
+      figure("a spoke the hub cannot reach: up failed after the Application was created (s)", after);
+      console.log(
+        `    what up said:\n${e.message
+          .split("\n")
+          .filter((l) => /Argo CD|cannot reach|clusterServer/.test(l))
+          .join("\n")}`,
+      );
+      assert.ok(
+        created !== undefined && after < 60,
+        `up failed ${after} s after the Application was created`,
+      );
+      assert.ok(e.message.includes(`Argo CD cannot reach the cluster at ${server}`), e.message);
+      assert.ok(e.message.includes("argocd/staging-inventory"), e.message);
+      assert.match(e.message, /connection refused/);
+      assert.match(e.message, /pulumi config set --stack staging clusterServer https:\/\/<host>:<port>/);
+      return true;
+    });
+    await staging.destroy();
+    assert.strictEqual(hub.get("application.argoproj.io", "staging-inventory", "argocd"), undefined);
+    assert.strictEqual(hub.get("secret", "cluster-staging", "argocd"), undefined);
+    await staging.workspace.removeStack("staging");
   });
 });

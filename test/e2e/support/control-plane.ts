@@ -226,7 +226,8 @@ export class ControlPlane {
       `--initial-advertise-peer-urls=${peerURL}`,
       `--initial-cluster=e2e=${peerURL}`,
     ]);
-    this.processes.start("kube-apiserver", path.join(this.opts.bin, "kube-apiserver"), [
+    // Supervised, so that a test can stop it for a while (processes.kill) as an outage of the control plane.
+    this.processes.supervise("kube-apiserver", path.join(this.opts.bin, "kube-apiserver"), [
       `--etcd-servers=${etcdURL}`,
       "--bind-address=127.0.0.1",
       "--advertise-address=127.0.0.1",
@@ -468,6 +469,9 @@ export class ControlPlane {
     const env = {
       ...this.env,
       TMPDIR: tmp,
+      // The repo-server's socket for git's askpass, /tmp/reposerver-ask-pass.sock unless told: in the work
+      // directory it goes with the run, and two control planes do not share one.
+      ARGOCD_ASK_PASS_SOCK: path.join(tmp, "askpass.sock"),
       // Makes https://kubernetes.default.svc, the in-cluster destination, mean the KUBECONFIG's API server.
       ARGOCD_FAKE_IN_CLUSTER: "true",
       ARGOCD_GPG_ENABLED: "false",

@@ -67,7 +67,11 @@ export interface Backend {
 export function newBackend(bin: string, kubeconfig: string, randomStandIn = true): Backend {
   const dir = scratchDir("pulumi");
   fs.mkdirSync(path.join(dir, "state"));
+  fs.mkdirSync(path.join(dir, "tmp"));
   const env = {
+    // The CLI and its plugins leave temporary files (the kubernetes provider a kubeconfig per Helm release it
+    // reads): here they go with the backend when the suite removes it.
+    TMPDIR: path.join(dir, "tmp"),
     PULUMI_HOME: path.join(dir, "home"),
     PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
     PULUMI_CONFIG_PASSPHRASE: "e2e-passphrase",
