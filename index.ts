@@ -59,9 +59,14 @@ if (config.location.kind === "hub") {
   Object.assign(module.exports, { clusterServer: config.location.cluster.server });
 }
 /** Per application: where its credentials Secret is, and the names of its Application and AppProject. */
-export const applications = platform.apps.map((app) => ({
-  name: app.applicationName,
-  project: app.projectName,
-  namespace: app.namespace,
-  dbSecretName: app.secretName,
-}));
+// After every password check: a refused password ends `pulumi up` here with the refusal (see HostedApp).
+export const applications = pulumi.all(platform.apps.map((app) => app.passwordChecked)).apply(() =>
+  pulumi.output(
+    platform.apps.map((app) => ({
+      name: app.applicationName,
+      project: app.projectName,
+      namespace: app.namespace,
+      dbSecretName: app.secretName,
+    })),
+  ),
+);

@@ -116,6 +116,14 @@ export class HostedApp extends pulumi.ComponentResource {
   public readonly applicationName: pulumi.Output<string>;
   public readonly projectName: pulumi.Output<string>;
   public readonly secret: kx.Secret;
+  /**
+   * Resolves once the password guard has passed the password (at once without a guard, as in a preview), and
+   * rejects with its refusal. A refusal fails the Secret's registration, and the Node SDK then leaves whatever
+   * waits for the Secret's URN or outputs waiting for good, and `pulumi up` with it (seen in faults.e2e.ts). So
+   * whatever would wait for the Secret (the Application, this component's outputs, the stack's `applications`
+   * output) first waits for this, and fails with the refusal instead.
+   */
+  public readonly passwordChecked: pulumi.Output<boolean>;
 
   constructor(name: string, args: HostedAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("atlas-gitops:hosted-app:HostedApp", name, {}, opts);
@@ -175,6 +183,10 @@ export class HostedApp extends pulumi.ComponentResource {
             );
             return value;
           });
+
+    // A boolean with no secret in it: the exports that wait for it stay plain.
+    this.passwordChecked =
+      checked === password.result ? pulumi.output(true) : pulumi.unsecret(checked.apply(() => true));
 
     this.secret = new kx.Secret(
       `${name}-db-secret`,
@@ -273,8 +285,16 @@ export class HostedApp extends pulumi.ComponentResource {
       {
         parent: this,
         ...inArgoCd,
-        // The first sync needs the project, the repository credentials and the database Secret in place.
-        dependsOn: [...platform, project, this.secret, ...(repository ? [repository] : [])],
+        // The first sync needs the project, the repository credentials and the database Secret in place. The
+        // password check comes first: dependencies are awaited in order, so a refusal fails this registration
+        // before it waits for the Secret's, which the refusal failed and which would never end.
+        dependsOn: [
+          this.passwordChecked.apply((): pulumi.Resource[] => []),
+          ...platform,
+          project,
+          this.secret,
+          ...(repository ? [repository] : []),
+        ] as pulumi.Input<pulumi.Resource>[],
         customTimeouts: { delete: APPLICATION_DELETE_TIMEOUT },
         ...v01("application", "kubernetes:argoproj.io/v1alpha1:Application"),
       },
@@ -305,6 +325,8 @@ export class HostedApp extends pulumi.ComponentResource {
     this.applicationName = application.metadata.name;
     this.projectName = project.metadata.name;
     this.registerOutputs({
+      // First: outputs are read in order, and after a refusal the Secret's name would never come.
+      passwordChecked: this.passwordChecked,
       namespace: this.namespace,
       secretName: this.secretName,
       applicationName: this.applicationName,

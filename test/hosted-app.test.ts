@@ -167,7 +167,13 @@ describe("HostedApp", () => {
       for (const name of ["ledger-project", "ledger-repository", "ledger-application"]) {
         assert.ok(deps(name).includes(platform), `${name} waits for the platform`);
       }
-      assert.strictEqual(deps("ledger-application").length, 4, "platform, project, credentials, repository");
+      // The password check, then platform, project, credentials, repository.
+      assert.strictEqual(
+        deps("ledger-application").length,
+        5,
+        "check, platform, project, credentials, repository",
+      );
+      assert.ok(pulumi.Output.isInstance(deps("ledger-application")[0]), "the password check comes first");
       assert.ok(deps("ledger-application").includes(hosted.secret));
     });
 

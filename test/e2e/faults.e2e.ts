@@ -18,6 +18,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
+import { parseAllDocuments } from "yaml";
+import { decodeRelease } from "../../components/helm-recovery";
 import { AtlasOperatorStandIn } from "./stand-ins/atlas-operator";
 import { ControlPlane } from "./support/control-plane";
 import { allFigures, figure } from "./support/figures";
@@ -65,17 +67,23 @@ const cmdline = (pid: number) => {
   }
 };
 
+/** The `pulumi up` CLI processes the Automation API started from this process. */
+function pulumiUpProcesses(): number[] {
+  const cli = descendants(process.pid).filter((pid) => {
+    const args = cmdline(pid);
+    return path.basename(args[0] ?? "") === "pulumi" && args.includes("up");
+  });
+  assert.ok(cli.length > 0, "no pulumi up process");
+  return cli;
+}
+
 /**
  * SIGKILL to the `pulumi up` the Automation API started from this process, and everything it started (the
  * providers, Helm inside the kubernetes provider): what a CI runner that dies does to the job's process group.
  * This process, which runs the inline program, stays.
  */
 function killPulumiUp(): number[] {
-  const cli = descendants(process.pid).filter((pid) => {
-    const args = cmdline(pid);
-    return path.basename(args[0] ?? "") === "pulumi" && args.includes("up");
-  });
-  assert.ok(cli.length > 0, "no pulumi up process to kill");
+  const cli = pulumiUpProcesses();
   const all = [...new Set(cli.flatMap((pid) => [pid, ...descendants(pid)]))];
   for (const pid of all) {
     try {
@@ -170,10 +178,37 @@ function killPulumiUp(): number[] {
         .split(" ")
         .filter((s) => s.startsWith("pending"));
 
+    /**
+     * The objects of each deployed release's manifest that are not in the cluster (Helm's record of the release,
+     * decoded as components/helm-recovery.ts does): a recovery that removed or skipped part of a release shows here.
+     */
+    const missingFromReleases = () => {
+      const secrets = JSON.parse(
+        cp.kubectl(["get", "secrets", "-A", "-l", "owner=helm,status=deployed", "-o", "json"]),
+      ).items as { metadata: { namespace: string }; data: { release: string } }[];
+      assert.ok(secrets.length >= 2, "no deployed Helm release of ours");
+      const missing: string[] = [];
+      for (const secret of secrets) {
+        const release = decodeRelease(secret.data.release);
+        for (const doc of parseAllDocuments(String(release.manifest ?? ""))) {
+          const o = doc.toJS() as { kind?: string; metadata?: { name?: string; namespace?: string } } | null;
+          if (!o?.kind || !o.metadata?.name) continue;
+          const namespace = o.metadata.namespace ?? secret.metadata.namespace;
+          try {
+            cp.kubectl(["get", o.kind, o.metadata.name, "-n", namespace, "-o", "name"]);
+          } catch {
+            missing.push(`${release.name}: ${o.kind} ${namespace}/${o.metadata.name}`);
+          }
+        }
+      }
+      return missing;
+    };
+
     /** What must hold after every scenario. */
     const converged = async (apps: string[]) => {
       checkPasswords();
       assert.deepStrictEqual(pendingReleases(), [], "a Helm release is left pending");
+      assert.deepStrictEqual(missingFromReleases(), [], "objects of a release are missing");
       const state = JSON.parse(cli(["stack", "export", "--stack", "dev"]));
       assert.deepStrictEqual(
         state.deployment.pending_operations ?? [],
@@ -210,6 +245,9 @@ function killPulumiUp(): number[] {
     afterEach(function () {
       if (this.currentTest?.state === "failed") {
         failed = true;
+        console.log(
+          `\n${this.currentTest.title} failed: ${this.currentTest.err?.stack ?? this.currentTest.err}`,
+        );
         console.log(`\nLogs of the failed test (all in ${cp?.work}):\n${cp?.processes.tails()}`);
       }
     });
@@ -254,9 +292,16 @@ function killPulumiUp(): number[] {
       console.log(`    argo-cd release after the kill: ${statuses || "no record"}`);
       checkPasswords();
 
-      // The killed run left the stack locked; `pulumi cancel` is the documented first step.
+      // The documented steps (docs/troubleshooting.md): the killed run left the stack locked, so `pulumi cancel`;
+      // it left its unfinished creates in the state, so `pulumi refresh --clear-pending-creates`; then `up`.
       await assert.rejects(dev.up(), /locked/);
       cli(["cancel", "--yes", "--stack", "dev"]);
+      const pending =
+        JSON.parse(cli(["stack", "export", "--stack", "dev"])).deployment.pending_operations ?? [];
+      console.log(
+        `    pending operations after the kill: ${pending.map((o: { type: string; resource: { urn: string } }) => `${o.type} ${o.resource.urn.split("::").pop()}`).join(", ") || "none"}`,
+      );
+      await dev.refresh({ clearPendingCreates: true });
       const out: string[] = [];
       await dev.up({ onEvent: (e) => e.diagnosticEvent && out.push(e.diagnosticEvent.message) });
       figure("SIGKILL during the argo-cd install: kill to converged", (Date.now() - killedAt) / 1000);
@@ -267,6 +312,33 @@ function killPulumiUp(): number[] {
       fs.writeFileSync(path.join(exports, "shop-only.json"), cli(["stack", "export", "--stack", "dev"]));
     });
 
+    /** Appends a comment to shop's app.yaml and pushes it: a new commit with the same objects. */
+    const pushShop = (why: string) => {
+      const file = path.join(cp.checkout, "shop", "base", "app.yaml");
+      fs.writeFileSync(file, `${fs.readFileSync(file, "utf8")}# e2e: ${why}\n`);
+      return cp.commitAndPush(why);
+    };
+
+    /**
+     * Runs `up`, and once its wait has begun (the program reports it as it starts) kills `name` for `downMs`;
+     * returns the seconds from the kill to up's return, recorded as a figure.
+     */
+    const outageDuringWait = async (name: string, downMs: number, what: string) => {
+      let waiting: () => void = () => undefined;
+      const waitBegan = new Promise<void>((resolve) => (waiting = resolve));
+      const up = dev.up({
+        onEvent: (e) => e.diagnosticEvent?.message.includes("waiting for shop") && waiting(),
+      });
+      up.catch(() => undefined);
+      await waitBegan;
+      const t0 = Date.now();
+      await cp.processes.kill(name, downMs);
+      await up;
+      const seconds = (Date.now() - t0) / 1000;
+      figure(`${what}: kill to up returned`, seconds);
+      return seconds;
+    };
+
     it("the application controller killed for 20 s while `up` waits for a pushed commit: up returns at that commit", async () => {
       await dev.setConfig("atlas-gitops:applications[1].name", { value: BILLING.name }, true);
       for (const [k, v] of Object.entries(config([SHOP, BILLING]))) {
@@ -276,21 +348,8 @@ function killPulumiUp(): number[] {
       checkPasswords();
       assert.ok(passwords.has(BILLING.name), "billing's password was not written");
 
-      const file = path.join(cp.checkout, "shop", "base", "app.yaml");
-      fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/\n$/, "\n# e2e: controller restart\n"));
-      const pushed = cp.commitAndPush("A commit synced across a controller restart");
-      // Killed once the wait has begun: the program reports it as it starts.
-      let waiting: () => void = () => undefined;
-      const waitBegan = new Promise<void>((resolve) => (waiting = resolve));
-      const up = dev.up({
-        onEvent: (e) => e.diagnosticEvent?.message.includes("waiting for shop") && waiting(),
-      });
-      up.catch(() => undefined);
-      await waitBegan;
-      const t0 = Date.now();
-      await cp.processes.kill("argocd-application-controller", 20_000);
-      await up;
-      figure("application controller down 20 s: kill to up returned", (Date.now() - t0) / 1000);
+      const pushed = pushShop("a commit synced across a controller restart");
+      await outageDuringWait("argocd-application-controller", 20_000, "application controller down 20 s");
       assert.strictEqual(cp.head(), pushed);
       await converged([SHOP.name, BILLING.name]);
       fs.writeFileSync(path.join(exports, "newest.json"), cli(["stack", "export", "--stack", "dev"]));
@@ -299,14 +358,17 @@ function killPulumiUp(): number[] {
     it("a state restored from an export taken before billing was added: up refuses, billing's password stays, and the newest export converges", async () => {
       cli(["stack", "import", "--stack", "dev", "--file", path.join(exports, "shop-only.json")]);
       const t0 = Date.now();
-      await assert.rejects(dev.up(), (e: Error) => {
-        assert.match(
-          e.message,
-          /Application billing: refusing to write a new database password into the Secret billing\/db-credentials/,
-        );
-        assert.match(e.message, /pulumi stack import --stack dev --file <export>/);
-        return true;
-      });
+      await assert.rejects(
+        dev.up({ onOutput: (o) => process.env.E2E_VERBOSE && process.stdout.write(o) }),
+        (e: Error) => {
+          assert.match(
+            e.message,
+            /Application billing: refusing to write a new database password into the Secret billing\/db-credentials/,
+          );
+          assert.match(e.message, /pulumi stack import --stack dev --file <export>/);
+          return true;
+        },
+      );
       checkPasswords();
       cli(["stack", "import", "--stack", "dev", "--file", path.join(exports, "newest.json")]);
       await dev.up();
@@ -319,12 +381,44 @@ function killPulumiUp(): number[] {
       checkPasswords();
     });
 
-    /** Appends a comment to shop's app.yaml and pushes it: a new commit with the same objects. */
-    const pushShop = (why: string) => {
-      const file = path.join(cp.checkout, "shop", "base", "app.yaml");
-      fs.writeFileSync(file, `${fs.readFileSync(file, "utf8")}# e2e: ${why}\n`);
-      return cp.commitAndPush(why);
-    };
+    /** Each Application's uid and the start of its last sync: a delete or a new sync changes one of them. */
+    const applicationMarks = () =>
+      [SHOP.name, BILLING.name].map((name) => {
+        const app = cp.get("application.argoproj.io", name, "argocd");
+        return { name, uid: app.metadata.uid, lastSync: app.status.operationState?.startedAt };
+      });
+
+    it("Ctrl-C (SIGINT) during a chart upgrade: the next up converges, and no Application is deleted or synced again", async () => {
+      const before = applicationMarks();
+      // A values change: the argo-cd release is upgraded, nothing else changes.
+      await dev.setConfig(
+        "atlas-gitops:argocdValues.controller.podAnnotations.e2e-upgrade",
+        { value: "sigint" },
+        true,
+      );
+      let interrupted = false;
+      const up = dev.up({
+        onEvent: (e) => {
+          const pre = e.resourcePreEvent?.metadata;
+          if (!interrupted && pre?.op === "update" && pre.urn.endsWith("::argocd-release")) {
+            interrupted = true;
+            // What Ctrl-C in a terminal does to the CLI: it cancels, letting the operations in flight end.
+            for (const pid of pulumiUpProcesses()) process.kill(pid, "SIGINT");
+          }
+        },
+      });
+      const t0 = Date.now();
+      const first = await up.then(
+        () => "finished",
+        (e: Error) => `failed: ${interrupted ? e.message.split("\n").slice(0, 3).join(" ") : e.message}`,
+      );
+      console.log(`    the interrupted up: ${first}`);
+      assert.ok(interrupted, "the upgrade of the argo-cd release never began");
+      await dev.up();
+      figure("SIGINT during a chart upgrade: interrupt to converged", (Date.now() - t0) / 1000);
+      await converged([SHOP.name, BILLING.name]);
+      assert.deepStrictEqual(applicationMarks(), before, "an Application was deleted or synced again");
+    });
 
     it("the repo-server stopped for 30 s before the manifests are generated: up returns at the pushed commit", async () => {
       const pushed = pushShop("a commit rendered across a repo-server outage");
@@ -332,6 +426,14 @@ function killPulumiUp(): number[] {
       await cp.processes.kill("argocd-repo-server", 30_000);
       await dev.up();
       figure("repo-server down 30 s: stop to up returned", (Date.now() - t0) / 1000);
+      assert.strictEqual(cp.head(), pushed);
+      await converged([SHOP.name, BILLING.name]);
+    });
+
+    it("the API server stopped for 45 s while `up` waits for a pushed commit: up returns at that commit", async () => {
+      const pushed = pushShop("a commit synced across an API server outage");
+      const seconds = await outageDuringWait("kube-apiserver", 45_000, "API server down 45 s");
+      assert.ok(seconds >= 45, "up returned while the API server was down");
       assert.strictEqual(cp.head(), pushed);
       await converged([SHOP.name, BILLING.name]);
     });
