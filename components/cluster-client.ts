@@ -95,29 +95,19 @@ export function clusterClient(
         .catch((e) => Promise.reject(apiError(lib, e)));
     },
     async getAtlasObject(kind, namespace, name) {
-      const { client, lib } = await connect();
-      try {
-        return (await client.getNamespacedCustomObject({
+      return (await orMissing(({ client }) =>
+        client.getNamespacedCustomObject({
           group: "db.atlasgo.io",
           version: "v1alpha1",
           plural: ATLAS_PLURAL[kind],
           namespace,
           name,
-        })) as AtlasObject;
-      } catch (e) {
-        if (e instanceof lib.ApiException && e.code === 404) return undefined;
-        throw apiError(lib, e);
-      }
+        }),
+      )) as AtlasObject | undefined;
     },
     async readCredentials(namespace, name) {
-      const { core, lib } = await connect();
-      let secret: k8s.V1Secret;
-      try {
-        secret = await core.readNamespacedSecret({ namespace, name });
-      } catch (e) {
-        if (e instanceof lib.ApiException && e.code === 404) return undefined;
-        throw apiError(lib, e);
-      }
+      const secret = await orMissing(({ core }) => core.readNamespacedSecret({ namespace, name }));
+      if (secret === undefined) return undefined;
       // Only a digest leaves this function: the password is never kept, logged or compared in plain.
       const encoded = secret.data?.password;
       return {
