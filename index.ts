@@ -4,12 +4,13 @@
  * resource is registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { applicationWaiter } from "./components/application-wait";
+import { applicationWaiter, systemClock } from "./components/application-wait";
 import { webhookUrl } from "./components/argocd-access";
 import { checkBeforeRegistering, preflightInput } from "./components/argocd-preflight";
 import { clusterClient, fleetClient } from "./components/cluster-client";
 import { releaseRecovery } from "./components/helm-recovery";
 import { passwordGuard } from "./components/password-guard";
+import { currentRun } from "./components/pulumi-run";
 import { AtlasGitOps } from "./components/platform";
 import { readClusterAccess, readHubAccess, spokeServer } from "./stacks/cluster";
 import { loadStackConfig } from "./stacks/config";
@@ -18,16 +19,19 @@ const config = loadStackConfig(spokeServer);
 // `pulumi up` recovers a Helm release an interrupted run left pending, checks each password before it writes it,
 // and waits for each Application to run its commit; a preview reads nothing from the cluster. A spoke's
 // Applications are in the hub; its Atlas objects, credentials Secrets and Helm releases are in its own cluster.
-const own = pulumi.runtime.isDryRun() ? undefined : clusterClient(readClusterAccess());
-const hub = own && config.location.kind === "hub" ? clusterClient(readHubAccess()) : undefined;
+const ownAccess = pulumi.runtime.isDryRun() ? undefined : readClusterAccess();
+const hubAccess = ownAccess && config.location.kind === "hub" ? readHubAccess() : undefined;
+const own = ownAccess && clusterClient(ownAccess);
+const hub = hubAccess && clusterClient(hubAccess);
 const apps = own && (hub ? fleetClient(hub, own) : own);
 // With an Argo CD this stack does not install, `up` first checks that it is there, that the hub answers and that
 // no other spoke holds our names on it, and stops before the first resource if not.
 const check = preflightInput(config);
-if (own && check) checkBeforeRegistering(hub ? readHubAccess() : readClusterAccess(), check);
+if (ownAccess && check) checkBeforeRegistering(hubAccess ?? ownAccess, check);
 const platform = new AtlasGitOps("atlas-gitops", {
   ...config,
-  waiter: apps && applicationWaiter(apps),
+  // The wait stops when this run ends (Ctrl-C), not only when its Application is done.
+  waiter: apps && applicationWaiter(apps, systemClock, currentRun()),
   passwordGuard: own && passwordGuard(own),
   releaseRecovery: own && releaseRecovery(own),
 });

@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AtlasObject } from "./atlas-status";
+import { endlessRun, type PulumiRun } from "./pulumi-run";
 import {
   assess,
   argoDetail,
@@ -52,8 +53,13 @@ export interface ApplicationWaiter {
   wait(target: WaitTarget, report?: (message: string) => void): Promise<void>;
 }
 
-export function applicationWaiter(client: ApplicationClient, clock: Clock = systemClock): ApplicationWaiter {
-  return { wait: (target, report) => waitForApplication(client, target, clock, report) };
+/** `run`: the `pulumi up` the wait belongs to (./pulumi-run.ts); the wait stops once it has ended. */
+export function applicationWaiter(
+  client: ApplicationClient,
+  clock: Clock = systemClock,
+  run: PulumiRun = endlessRun,
+): ApplicationWaiter {
+  return { wait: (target, report) => waitForApplication(client, target, clock, report, run) };
 }
 
 const errorText = (e: unknown) => clean(e instanceof Error ? e.message : String(e));
@@ -122,6 +128,7 @@ export async function waitForApplication(
   t: WaitTarget,
   clock: Clock = systemClock,
   report: (message: string) => void = () => undefined,
+  run: PulumiRun = endlessRun,
 ): Promise<void> {
   const start = clock.now();
   const isRef = revisionKind(t.source.targetRevision) === "ref";
@@ -136,6 +143,13 @@ export async function waitForApplication(
   let progress = "";
   let progressSince = start;
   for (;;) {
+    if (await run.ended()) {
+      // Nobody reads this but the host of an inline program: the CLI has exited (Ctrl-C) and saved the state.
+      throw new pulumi.RunError(
+        `Application ${t.namespace}/${t.name}: pulumi up ended (interrupted) while it waited; stopped waiting. ` +
+          `Run pulumi up --stack ${t.stack} again to wait for it.`,
+      );
+    }
     let a: Assessment;
     let outage = false;
     try {

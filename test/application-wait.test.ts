@@ -470,6 +470,35 @@ describe("isOutage", () => {
   }
 });
 
+describe("the wait when its pulumi up ends", () => {
+  it("stops within one poll of the run's end (Ctrl-C), naming the Application and how to wait again", async () => {
+    const cluster = new FakeCluster(pushed(1e9));
+    const run = { ended: async () => cluster.ms >= 10_000 };
+    await assert.rejects(applicationWaiter(cluster, cluster, run).wait(target()), (e: Error) => {
+      assert.ok(e instanceof pulumi.RunError);
+      assert.match(e.message, /^Application argocd\/shop: pulumi up ended \(interrupted\) while it waited/);
+      assert.match(e.message, /Run pulumi up --stack dev again to wait for it\.$/);
+      return true;
+    });
+    assert.ok(cluster.ms <= 10_000 + POLL_INTERVAL_SECONDS * 1000, `stopped at ${cluster.ms / 1000} s`);
+    assert.ok(
+      cluster.readAt.every((s) => s < 10),
+      `read at ${cluster.readAt.join(", ")} s`,
+    );
+  });
+
+  it("asks before every read while the run goes on, and ends as before", async () => {
+    const cluster = new FakeCluster(pushed(30));
+    let asked = 0;
+    const run = { ended: async () => (asked++, false) };
+    await applicationWaiter(cluster, cluster, run).wait(target());
+    assert.ok(
+      cluster.reads > 1 && asked === cluster.reads,
+      `asked ${asked} times for ${cluster.reads} reads`,
+    );
+  });
+});
+
 describe("raiseTimeoutCommand", () => {
   it("names the stack key, or the item's path with --path", () => {
     assert.equal(raiseTimeoutCommand(target()), "pulumi config set --stack dev waitTimeout 2400");

@@ -2,8 +2,9 @@
  * Nothing lost when things break (issue 26), on the real control plane: a `pulumi up` killed with SIGKILL during
  * the first install of the argo-cd release, the application controller killed while `up` waits for a pushed
  * commit, a state restored from an export taken before an application was added, Ctrl-C during a chart upgrade,
- * the repo-server stopped before it renders a pushed commit, the API server stopped for 45 s during the wait, and
- * an operation left Succeeded with no result (argo-cd#29636). After each: every password byte-identical (compared
+ * the repo-server stopped before it renders a pushed commit, the API server stopped for 45 s during the wait, Ctrl-C
+ * during the wait, an operation left Succeeded with no result (argo-cd#29636), and a `pulumi up` killed right after
+ * a new application's credentials Secret was written. After each: every password byte-identical (compared
  * by digest, never shown), no Helm release of ours pending and no object of one missing, no pending operation in
  * the state, and the Applications Synced and Healthy at the pushed commit. Each scenario records its recovery time
  * (support/figures.ts; `npm run bench:e2e` prints them).
@@ -31,6 +32,8 @@ const MANIFESTS = path.join(REPO_ROOT, "examples", "manifests");
 const CHARTS = process.env.E2E_CHARTS_DIR ?? path.resolve(REPO_ROOT, "..", "shared", "charts");
 const SHOP = { name: "shop", path: "shop/overlays/dev" };
 const BILLING = { name: "billing", path: "billing/overlays/dev" };
+/** Added last, to be killed right after its credentials Secret is written. */
+const INVENTORY = { name: "inventory", path: "shop/overlays/dev" };
 
 /** The process ids of `root`'s descendants, from /proc (Linux). */
 function descendants(root: number): number[] {
@@ -153,7 +156,7 @@ describe("nothing lost when things break (issue 26)", function () {
   };
   /** Records each password the first time it is seen, and checks it against that every later time. */
   const checkPasswords = () => {
-    for (const app of [SHOP.name, BILLING.name]) {
+    for (const app of [SHOP.name, BILLING.name, INVENTORY.name]) {
       const now = passwordDigest(app);
       if (now === undefined) continue;
       const first = passwords.get(app);
@@ -221,6 +224,10 @@ describe("nothing lost when things break (issue 26)", function () {
         { sync: "Synced", health: "Healthy", revision: head },
         app,
       );
+      // One operation at the pushed commit at most: a commit that changes no object of the application compares
+      // Synced without a sync; none is synced twice by a retried or resumed run.
+      const syncs = (status.history ?? []).filter((h: { revision?: string }) => h.revision === head).length;
+      assert.ok(syncs <= 1, `${app} was synced ${syncs} times at ${head}`);
     }
   };
 
@@ -439,6 +446,45 @@ describe("nothing lost when things break (issue 26)", function () {
     await converged([SHOP.name, BILLING.name]);
   });
 
+  it("Ctrl-C (SIGINT) while `up` waits for a pushed commit: up stops within seconds, and the next up returns at that commit", async () => {
+    const pushed = pushShop("a commit whose wait is interrupted");
+    // With the controller away for a minute the wait cannot end on its own before it: only the interrupt ends it.
+    await cp.processes.kill("argocd-application-controller", 60_000);
+    let waiting: () => void = () => undefined;
+    const waitBegan = new Promise<void>((resolve) => (waiting = resolve));
+    const up = dev.up({
+      onEvent: (e) => e.diagnosticEvent?.message.includes("waiting for shop") && waiting(),
+    });
+    up.catch(() => undefined);
+    await waitBegan;
+    const t0 = Date.now();
+    for (const pid of pulumiUpProcesses()) process.kill(pid, "SIGINT");
+    const outcome = await up.then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    const stopped = (Date.now() - t0) / 1000;
+    figure("SIGINT during the wait: interrupt to up exited", stopped);
+    assert.ok(outcome !== undefined, "up finished its wait although it was interrupted");
+    console.log(`    the interrupted up exited ${stopped} s after Ctrl-C`);
+    assert.ok(
+      !cp.processes.isRunning("argocd-application-controller"),
+      `up exited only after the controller was back (${stopped} s after Ctrl-C)`,
+    );
+    // The state it left is one the next up uses: no lock, no pending operation, the same resources.
+    await until(
+      "the application controller to start again",
+      () => cp.processes.isRunning("argocd-application-controller") || undefined,
+      90_000,
+      500,
+    );
+    const t1 = Date.now();
+    await dev.up();
+    figure("SIGINT during the wait: next up returned after", (Date.now() - t1) / 1000);
+    assert.strictEqual(cp.head(), pushed);
+    await converged([SHOP.name, BILLING.name]);
+  });
+
   it("an operation left Succeeded with no result (argo-cd#29636): up returns at the pushed commit, or fails at once with the command that clears it, which works", async () => {
     // A commit that changes an object: one that changes none compares Synced at the new commit without a sync,
     // and the stuck operation then stops nothing.
@@ -497,6 +543,33 @@ describe("nothing lost when things break (issue 26)", function () {
       "after-a-stuck-operation",
     );
     await converged([SHOP.name, BILLING.name]);
+  });
+
+  it("SIGKILL of `pulumi up` right after a new application's credentials Secret exists: the next up converges with that password", async () => {
+    for (const [k, v] of Object.entries(config([SHOP, BILLING, INVENTORY]))) {
+      await dev.setConfig(`atlas-gitops:${k}`, { value: v }, k.includes("["));
+    }
+    const up = dev.up();
+    up.catch(() => undefined);
+    await until("inventory's credentials Secret", () => passwordDigest(INVENTORY.name), 10 * 60_000, 100);
+    killPulumiUp();
+    await assert.rejects(up);
+    const killedAt = Date.now();
+    checkPasswords();
+    assert.ok(passwords.has(INVENTORY.name), "inventory's password was not recorded before the next up");
+    const application = cp.get("application.argoproj.io", INVENTORY.name, "argocd");
+    console.log(`    inventory's Application at the kill: ${application ? "created" : "not yet created"}`);
+
+    // The documented steps, as after the first kill.
+    await assert.rejects(dev.up(), /locked/);
+    cli(["cancel", "--yes", "--stack", "dev"]);
+    await dev.refresh({ clearPendingCreates: true });
+    await dev.up();
+    figure(
+      "SIGKILL after a credentials Secret was written: kill to converged",
+      (Date.now() - killedAt) / 1000,
+    );
+    await converged([SHOP.name, BILLING.name, INVENTORY.name]);
   });
 
   it("leaves a stack that destroys cleanly", async () => {
