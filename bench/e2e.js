@@ -37,7 +37,8 @@ for (const dir of [...binaries].sort()) {
 rows.push(["toolchain cold build: total", cold]);
 rows.push(["toolchain warm build (everything cached)", Math.round(warm * 10) / 10]);
 
-const figures = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-bench-")), "figures.json");
+const figuresDir = fs.mkdtempSync(path.join(os.tmpdir(), "atlas-gitops-bench-"));
+const figures = path.join(figuresDir, "figures.json");
 // Extra arguments go to mocha, e.g. `npm run bench:e2e -- --grep "deploys dev"` for one figure.
 const run = spawnSync("npx", ["mocha", "--config", "test/e2e/.mocharc.json", ...process.argv.slice(2)], {
   cwd: root,
@@ -48,6 +49,7 @@ if (fs.existsSync(figures)) {
   for (const [what, seconds] of Object.entries(JSON.parse(fs.readFileSync(figures, "utf8"))))
     rows.push([what, seconds]);
 }
+fs.rmSync(figuresDir, { recursive: true, force: true });
 
 const width = Math.max(...rows.map(([w]) => w.length));
 console.log(`\n${"figure".padEnd(width)}  seconds`);

@@ -80,7 +80,8 @@ export function atlasServiceMonitorSpec(serviceLabels: Record<string, string>): 
  */
 export function prometheusRuleSpec(input: {
   degradedFor: string;
-  atlasJob: string;
+  /** The Atlas operator's scrape job; none without an operator, and with it no AtlasOperatorDown rule. */
+  atlasJob?: string;
 }): Record<string, unknown> {
   return {
     groups: [
@@ -101,16 +102,20 @@ export function prometheusRuleSpec(input: {
                 "-n <argocd namespace> {{ $labels.name }} -o jsonpath='{.status.resources}'",
             },
           },
-          {
-            alert: "AtlasOperatorDown",
-            expr: `up{job="${input.atlasJob}"} == 0 or absent(up{job="${input.atlasJob}"})`,
-            for: "10m",
-            labels: { severity: "warning" },
-            annotations: {
-              summary: "The Atlas operator's metrics endpoint is not scraped",
-              description: "No AtlasSchema or AtlasMigration is applied while the operator is down.",
-            },
-          },
+          ...(input.atlasJob === undefined
+            ? []
+            : [
+                {
+                  alert: "AtlasOperatorDown",
+                  expr: `up{job="${input.atlasJob}"} == 0 or absent(up{job="${input.atlasJob}"})`,
+                  for: "10m",
+                  labels: { severity: "warning" },
+                  annotations: {
+                    summary: "The Atlas operator's metrics endpoint is not scraped",
+                    description: "No AtlasSchema or AtlasMigration is applied while the operator is down.",
+                  },
+                },
+              ]),
         ],
       },
     ],
@@ -118,10 +123,11 @@ export function prometheusRuleSpec(input: {
 }
 
 export interface MonitoringArgs {
-  /** The Atlas operator's namespace, where its metrics Service and ServiceMonitor go. */
-  readonly atlasNamespace: pulumi.Input<string>;
-  /** The operator's Helm release name. */
-  readonly atlasReleaseName: string;
+  /**
+   * The Atlas operator's namespace, where its metrics Service and ServiceMonitor go, and its Helm release name.
+   * None in a stack with no applications, which installs no operator: then only Argo CD's rule is made.
+   */
+  readonly atlas?: { readonly namespace: pulumi.Input<string>; readonly releaseName: string };
   /** Argo CD's namespace, where the PrometheusRule goes. */
   readonly argocdNamespace: pulumi.Input<string>;
   /** Labels the cluster's Prometheus selects ServiceMonitors and rules by. Defaults to none. */
@@ -146,26 +152,32 @@ export class Monitoring extends pulumi.ComponentResource {
       }),
     );
 
-    const serviceLabels = { "app.kubernetes.io/name": "atlas-operator-metrics" };
-    const service = new k8s.core.v1.Service(
-      `${name}-atlas-metrics`,
-      {
-        metadata: { name: "atlas-operator-metrics", namespace: args.atlasNamespace, labels: serviceLabels },
-        spec: atlasMetricsServiceSpec(args.atlasReleaseName),
-      },
-      { parent: this },
-    );
+    if (args.atlas) {
+      const serviceLabels = { "app.kubernetes.io/name": "atlas-operator-metrics" };
+      const service = new k8s.core.v1.Service(
+        `${name}-atlas-metrics`,
+        {
+          metadata: {
+            name: "atlas-operator-metrics",
+            namespace: args.atlas.namespace,
+            labels: serviceLabels,
+          },
+          spec: atlasMetricsServiceSpec(args.atlas.releaseName),
+        },
+        { parent: this },
+      );
 
-    new k8s.apiextensions.CustomResource(
-      `${name}-atlas-servicemonitor`,
-      {
-        apiVersion: MONITORING_API_VERSION,
-        kind: "ServiceMonitor",
-        metadata: { name: "atlas-operator", namespace: args.atlasNamespace, ...labels },
-        spec: atlasServiceMonitorSpec(serviceLabels),
-      },
-      { parent: this, dependsOn: [...crds, service] },
-    );
+      new k8s.apiextensions.CustomResource(
+        `${name}-atlas-servicemonitor`,
+        {
+          apiVersion: MONITORING_API_VERSION,
+          kind: "ServiceMonitor",
+          metadata: { name: "atlas-operator", namespace: args.atlas.namespace, ...labels },
+          spec: atlasServiceMonitorSpec(serviceLabels),
+        },
+        { parent: this, dependsOn: [...crds, service] },
+      );
+    }
 
     new k8s.apiextensions.CustomResource(
       `${name}-rules`,
@@ -176,7 +188,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // The Prometheus operator names the job after the Service.
         spec: prometheusRuleSpec({
           degradedFor: args.degradedFor ?? "15m",
-          atlasJob: "atlas-operator-metrics",
+          atlasJob: args.atlas && "atlas-operator-metrics",
         }),
       },
       { parent: this, dependsOn: crds },

@@ -42,7 +42,8 @@ export class AtlasGitOps extends pulumi.ComponentResource {
   public readonly hubProvider?: k8s.Provider;
   public readonly spokeAccess?: SpokeAccess;
   public readonly clusterRegistration?: ClusterRegistration;
-  public readonly atlasOperator: AtlasOperator;
+  /** None in a stack with no applications. */
+  public readonly atlasOperator?: AtlasOperator;
   /** One per application, in the order the stack lists them. */
   public readonly apps: HostedApp[];
   public readonly notifications?: Notifications;
@@ -144,26 +145,32 @@ export class AtlasGitOps extends pulumi.ComponentResource {
     ];
     const inArgoCd = this.hubProvider ? { providers: [this.hubProvider] } : {};
 
-    this.atlasOperator = new AtlasOperator(
-      "atlas-operator",
-      {
-        namespace: config.atlas.namespace,
-        chartVersion: config.atlas.chartVersion,
-        chartRepository: config.atlas.chartRepository,
-        prewarmDevDB: config.atlas.prewarmDevDB,
-        atlasToken: config.atlas.token,
-        watchNamespaces: config.applications.map((a) => a.namespace),
-        clusterWide: config.atlas.clusterWide,
-        values: config.atlas.values.values,
-        valuesSecret: config.atlas.values.secret,
-        recovery: config.releaseRecovery,
-        protect,
-      },
-      { parent: this },
-    );
-    const operatorAccess = config.atlas.clusterWide
-      ? undefined
-      : { namespace: config.atlas.namespace, serviceAccount: this.atlasOperator.serviceAccountName };
+    // A stack with no applications (a hub for other stacks) has no schema to apply: its spokes run the operator.
+    const atlasOperator =
+      config.applications.length === 0
+        ? undefined
+        : new AtlasOperator(
+            "atlas-operator",
+            {
+              namespace: config.atlas.namespace,
+              chartVersion: config.atlas.chartVersion,
+              chartRepository: config.atlas.chartRepository,
+              prewarmDevDB: config.atlas.prewarmDevDB,
+              atlasToken: config.atlas.token,
+              watchNamespaces: config.applications.map((a) => a.namespace),
+              clusterWide: config.atlas.clusterWide,
+              values: config.atlas.values.values,
+              valuesSecret: config.atlas.values.secret,
+              recovery: config.releaseRecovery,
+              protect,
+            },
+            { parent: this },
+          );
+    this.atlasOperator = atlasOperator;
+    const operatorAccess =
+      config.atlas.clusterWide || atlasOperator === undefined
+        ? undefined
+        : { namespace: config.atlas.namespace, serviceAccount: atlasOperator.serviceAccountName };
 
     if (config.repoCredentialTemplate !== undefined) {
       this.repositoryCredentials = new RepositoryCredentials(
@@ -186,7 +193,7 @@ export class AtlasGitOps extends pulumi.ComponentResource {
             app,
             argocdNamespace: config.argocd.namespace,
             credentialTemplate: this.repositoryCredentials,
-            platform: [...argocdReady, this.atlasOperator],
+            platform: [...argocdReady, ...(atlasOperator ? [atlasOperator] : [])],
             operatorAccess,
             annotations: alertSubscriptions(ops.alerts !== undefined),
             waiter: config.waiter,
@@ -215,13 +222,15 @@ export class AtlasGitOps extends pulumi.ComponentResource {
       this.monitoring = new Monitoring(
         "monitoring",
         {
-          atlasNamespace: this.atlasOperator.namespace,
-          atlasReleaseName: ATLAS_OPERATOR_RELEASE_NAME,
+          atlas: atlasOperator && {
+            namespace: atlasOperator.namespace,
+            releaseName: ATLAS_OPERATOR_RELEASE_NAME,
+          },
           argocdNamespace: this.argocdNamespace,
           selectorLabels: ops.metrics.selectorLabels,
           degradedFor: ops.metrics.degradedFor,
         },
-        { parent: this, dependsOn: [this.atlasOperator] },
+        { parent: this, dependsOn: atlasOperator ? [atlasOperator] : [] },
       );
     }
 

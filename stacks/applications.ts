@@ -1,6 +1,6 @@
 /**
  * The applications a stack hosts: the `applications` list, or, when a stack leaves it empty, the one application
- * that appName and appNamespace name. Either way the result is a list, and every item is read the same way: each
+ * that appName and appNamespace name, or none when appName is set to "" (a hub that serves only other stacks). Either way the result is a list, and every item is read the same way: each
  * stack key an item can take is checked once, at the top level, and is the default of every item that does not
  * set it (the single application is the item that sets nothing but its name and namespace).
  */
@@ -76,11 +76,14 @@ export function parseApplications(
   const template = credentialTemplate(problems, input.credentials, stack.value("repoURL")!);
   const appName = input.field("appName");
   const appNamespace = input.field("appNamespace");
+  // `appName ""` and no list: a stack that hosts no application of its own (a hub whose Argo CD serves spokes).
+  const none = items.length === 0 && appName.isSet && appName.value === "";
   // Checked whether or not the list is set: a bad value is reported even where it has no effect.
-  const name = check.dnsLabel(problems, appName);
+  const name = none ? "" : check.dnsLabel(problems, appName);
   const namespace = check.dnsLabel(problems, appNamespace);
-  const apps =
-    items.length === 0
+  const apps = none
+    ? []
+    : items.length === 0
       ? [
           parseApp(problems, template, stack, {
             fields: () => undefined,

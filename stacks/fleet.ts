@@ -110,6 +110,14 @@ export function parseLocation(p: check.Problems, input: FleetInput): ArgoCdLocat
     return { kind: location };
   }
 
+  if (input.appNames.length === 0) {
+    p.add(
+      `Config '${PROJECT}:appName' is '' with no applications — a spoke stack (argocdLocation hub) exists to ` +
+        `deploy its applications through the hub, and this one has none. Add one with: pulumi config set --stack ` +
+        `${p.stack} --path 'applications[0].name' myapp; or make it the hub's own stack with: ` +
+        `pulumi config set --stack ${p.stack} argocdLocation install`,
+    );
+  }
   const kubeconfigField = field("hubKubeconfig");
   const contextField = field("hubContext");
   const context = contextField.value === "" ? undefined : contextField.value;

@@ -290,6 +290,35 @@ describe("argocdLocation", () => {
   });
 });
 
+describe("a stack with no applications", () => {
+  it("is appName '' with no list: install and existing stacks host nothing of their own", () => {
+    assert.deepStrictEqual(parse({ appName: "" }).applications, []);
+    assert.deepStrictEqual(parse({ appName: "", argocdLocation: "existing" }).applications, []);
+  });
+
+  it("is refused for a spoke, which exists to deploy its applications through the hub", () => {
+    const found = problems(hub({ appName: "" }));
+    assert.deepStrictEqual(found, [
+      "Config 'atlas-gitops:appName' is '' with no applications — a spoke stack (argocdLocation hub) exists to " +
+        "deploy its applications through the hub, and this one has none. Add one with: pulumi config set --stack " +
+        "dev --path 'applications[0].name' myapp; or make it the hub's own stack with: pulumi config set --stack " +
+        "dev argocdLocation install",
+    ]);
+  });
+
+  it("still needs a name for the single application when appName is unset, and refuses '' beside a list", () => {
+    assert.deepStrictEqual(
+      parse({}).applications.map((a) => a.name),
+      ["myapp"],
+    );
+    const found = problems({ appName: "", applications: JSON.stringify([{ name: "shop" }]) });
+    assert.ok(
+      found.some((p) => p.startsWith("Config 'atlas-gitops:appName' is ''")),
+      found.join("\n"),
+    );
+  });
+});
+
 describe("kubeconfigServer", () => {
   it("answers the current context's server, or the named context's", () => {
     assert.deepStrictEqual(kubeconfigServer(HUB_KUBECONFIG), { server: "https://hub.example.com:6443" });

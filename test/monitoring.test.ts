@@ -100,8 +100,7 @@ describe("monitoring", () => {
       new Monitoring(
         "mon",
         {
-          atlasNamespace: "atlas-operator",
-          atlasReleaseName: "atlas-operator",
+          atlas: { namespace: "atlas-operator", releaseName: "atlas-operator" },
           argocdNamespace: "argocd",
           selectorLabels: { release: "prom" },
         },

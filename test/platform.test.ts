@@ -601,3 +601,37 @@ describe("AtlasGitOps, as the engine orders pulumi destroy", () => {
     }
   });
 });
+
+describe("AtlasGitOps for a stack with no applications (appName '')", () => {
+  let run: Run;
+  before(async () => {
+    run = await evaluate(
+      "dev",
+      stackRun("dev", (f) => configSet(configSet(f, "appName", "", {}), "metricsEnabled", "true", {})),
+    );
+  });
+
+  it("installs Argo CD with the health checks, and no operator, AppProject or Application", async () => {
+    const of = (type: string) => names(run.custom.filter((n) => n.type === type));
+    assert.equal(run.platform.atlasOperator, undefined);
+    assert.deepEqual(run.platform.apps, []);
+    assert.deepEqual(of(TYPES.release), ["argocd-release"]);
+    assert.deepEqual(of(TYPES.namespace), ["argocd-namespace"]);
+    assert.deepEqual(of(TYPES.password), ["argocd-admin-password"]);
+    assert.deepEqual([...of(TYPES.application), ...of(TYPES.appProject)], []);
+    const cm = await run.inputs(run.one(TYPES.release, "argocd-release"));
+    assert.match(JSON.stringify(cm.values), /resource\.customizations\.health\.db\.atlasgo\.io_AtlasSchema/);
+  });
+
+  it("makes only Argo CD's alert rule: no operator metrics Service, ServiceMonitor or AtlasOperatorDown", async () => {
+    const names = run.custom.map((n) => n.name);
+    assert.ok(
+      !names.includes("monitoring-atlas-metrics") && !names.includes("monitoring-atlas-servicemonitor"),
+    );
+    const rules = await run.inputs(
+      run.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule", "monitoring-rules"),
+    );
+    const alerts = rules.spec.groups[0].rules.map((r: { alert: string }) => r.alert);
+    assert.deepEqual(alerts, ["ArgoCdApplicationDegraded"]);
+  });
+});

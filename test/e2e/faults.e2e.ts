@@ -165,19 +165,7 @@ describe("nothing lost when things break (issue 26)", function () {
     }
   };
 
-  const pendingReleases = () =>
-    cp
-      .kubectl([
-        "get",
-        "secrets",
-        "-A",
-        "-l",
-        "owner=helm",
-        "-o",
-        "jsonpath={.items[*].metadata.labels.status}",
-      ])
-      .split(" ")
-      .filter((s) => s.startsWith("pending"));
+  const pendingReleases = () => cp.helmRecords("status").filter((s) => s.startsWith("pending"));
 
   /**
    * The objects of each deployed release's manifest that are not in the cluster (Helm's record of the release,

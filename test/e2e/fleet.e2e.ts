@@ -6,6 +6,7 @@
  * deploy `shop` through it. The tests build on each other, in order.
  */
 import * as assert from "assert";
+import { createHash } from "crypto";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -15,7 +16,17 @@ import { ControlPlane } from "./support/control-plane";
 import { allFigures, figure } from "./support/figures";
 import { freePort, until } from "./support/processes";
 import { removeScratch } from "./support/scratch";
-import { Backend, copyProgram, newBackend, REPO_ROOT, stackOf, toolchainBin } from "./support/stack";
+import {
+  Backend,
+  copyProgram,
+  newBackend,
+  operations,
+  programAt,
+  REPO_ROOT,
+  stackOf,
+  toolchainBin,
+  upgradeProgram,
+} from "./support/stack";
 import { targetFrom } from "./support/target";
 
 const MANIFESTS = path.join(REPO_ROOT, "examples", "manifests");
@@ -25,6 +36,8 @@ const SA = "system:serviceaccount:kube-system:atlas-gitops-argocd";
 const REFUSED_COLUMN = "broken varchar(70000) NULL";
 const REFUSED_ERROR = mysqlRefusal(REFUSED_COLUMN) as string;
 const applied: Outcome = { kind: "applied" };
+/** The previous release, 0.3.0 (CHANGELOG.md): a single-cluster program from before fleets. */
+const PREVIOUS_RELEASE = "b3ad288f603f0fc7e66db9f002fd3b948f452253";
 
 function chartsDir(): string | undefined {
   if (process.env.E2E_CHARTS_DIR) return path.resolve(process.env.E2E_CHARTS_DIR);
@@ -43,6 +56,8 @@ describe("a hub Argo CD and two spoke clusters", function () {
   const decide = new Map<string, (o: AtlasObject) => Outcome>();
   let backend: Backend;
   let program: string;
+  /** Program directories besides `program`, removed with it. */
+  const programs: string[] = [];
   const stacks = new Map<string, Stack>();
   let failed = false;
   let skipped = false;
@@ -105,7 +120,7 @@ describe("a hub Argo CD and two spoke clusters", function () {
     if (!failed) {
       for (const cp of [hub, ...spokes.values()]) cp?.remove();
       if (backend) removeScratch(backend.dir);
-      if (program) removeScratch(program);
+      for (const dir of [program, ...programs]) if (dir) removeScratch(dir);
     }
   });
 
@@ -483,5 +498,139 @@ describe("a hub Argo CD and two spoke clusters", function () {
     assert.strictEqual(hub.get("application.argoproj.io", "staging-inventory", "argocd"), undefined);
     assert.strictEqual(hub.get("secret", "cluster-staging", "argocd"), undefined);
     await staging.workspace.removeStack("staging");
+  });
+
+  it("moves a single-cluster stack deployed by the previous release to the hub as docs/fleet.md says: no password changes, no workload or database is deleted", async () => {
+    const cluster = spoke("dev");
+    // The single-cluster stack's own Argo CD, as its chart's pods would run it, for as long as it has one.
+    await cluster.startArgoCd();
+    const dir = programAt(PREVIOUS_RELEASE);
+    programs.push(dir);
+    const stack = await stackOf(dir, backend, "staging", { ...common(), ...shop });
+    await stack.setConfig("kubernetes:kubeconfig", { value: cluster.kubeconfig });
+    let t0 = Date.now();
+    await stack.up();
+    figure("up a single-cluster stack with 0.3.0", (Date.now() - t0) / 1000);
+    const own = cluster.get("application.argoproj.io", "shop", "argocd");
+    assert.deepStrictEqual([own.status.sync.status, own.status.health.status], ["Synced", "Healthy"]);
+    assert.ok(own.metadata.finalizers?.includes("resources-finalizer.argocd.argoproj.io"));
+
+    const password = () =>
+      createHash("sha256")
+        .update(cluster.get("secret", "db-credentials", "shop").data.password)
+        .digest("hex");
+    const uid = (kind: string, name: string, namespace?: string) =>
+      cluster.get(kind, name, namespace)?.metadata.uid;
+    // What must outlive the move: the namespace, the workload, the database and its volume, the schema.
+    const marks = () => ({
+      password: password(),
+      namespace: uid("namespace", "shop"),
+      shop: uid("deployment", "shop", "shop"),
+      mysql: uid("deployment", "mysql", "shop"),
+      volume: uid("persistentvolumeclaim", "mysql-data", "shop"),
+      schema: uid("atlasschema.db.atlasgo.io", "shop", "shop"),
+      pods: names(cluster, "pods", "shop"),
+    });
+    const before = marks();
+    assert.ok(before.pods.length > 0 && before.mysql && before.volume);
+
+    // The user pulls this release. Step 1: the finalizer goes, through the program.
+    upgradeProgram(dir);
+    await stack.setConfig("atlas-gitops:cascadeDelete", { value: "false" });
+    await stack.setConfig("atlas-gitops:applications[0].cascadeDelete", { value: "false" }, true);
+    const upgrade = operations();
+    await stack.up({ onEvent: upgrade.onEvent });
+    const changed = upgrade.ops
+      .filter((o) => o.op !== "same")
+      .map((o) => `${o.op} ${o.urn.split("::").pop()}`);
+    console.log(`    the upgrade from 0.3.0, cascadeDelete false: ${changed.join(", ") || "no change"}`);
+    assert.deepStrictEqual(
+      upgrade.ops.filter((o) => /replace|delete/.test(o.op)).map((o) => o.urn),
+      [],
+      "the upgrade replaced or deleted something",
+    );
+    const rows = cluster
+      .kubectl([
+        "get",
+        "applications",
+        "-n",
+        "argocd",
+        "-o",
+        "custom-columns=NAME:.metadata.name,FINALIZERS:.metadata.finalizers",
+      ])
+      .trim()
+      .split("\n")
+      .slice(1);
+    assert.ok(rows.length > 0 && rows.every((r) => r.endsWith("<none>")), rows.join("\n"));
+
+    // Step 2: the old Argo CD stops acting (its controller's pod is a process here).
+    cluster.kubectl([
+      "-n",
+      "argocd",
+      "scale",
+      "statefulset",
+      "argocd-application-controller",
+      "--replicas",
+      "0",
+    ]);
+    await cluster.processes.stop(ControlPlane.ARGO_CD_PROCESSES);
+
+    // Step 4: point the stack at the hub, and look at the plan.
+    await stack.setConfig("atlas-gitops:argocdLocation", { value: "hub" });
+    await stack.setConfig("atlas-gitops:hubKubeconfig", {
+      value: fs.readFileSync(hub.kubeconfig, "utf8"),
+      secret: true,
+    });
+    await stack.removeConfig("atlas-gitops:argocdChartRepository");
+    const plan = operations();
+    await stack.preview({ onEvent: plan.onEvent });
+    const kept = plan.ops.filter((o) => /::shop-(namespace|db-password|db-secret)$/.test(o.urn));
+    assert.strictEqual(kept.length, 3, `shop's namespace, password and Secret in the plan: ${kept.length}`);
+    for (const o of kept) assert.strictEqual(o.op, "same", `the plan would ${o.op} ${o.urn}`);
+    const planned = (op: string) => plan.ops.filter((o) => o.op === op).map((o) => o.urn.split("::").pop()!);
+    assert.ok(planned("delete").includes("argocd-release"), `deletes: ${planned("delete").join(", ")}`);
+
+    // Step 5.
+    t0 = Date.now();
+    await stack.up();
+    figure("move a single-cluster stack to the hub (up)", (Date.now() - t0) / 1000);
+    const moved = hubApp("staging-shop");
+    assert.deepStrictEqual(
+      [moved.status.sync.status, moved.status.health.status, moved.status.sync.revision],
+      ["Synced", "Healthy", hub.head()],
+    );
+    assert.strictEqual(cluster.get("application.argoproj.io", "shop", "argocd"), undefined);
+    assert.deepStrictEqual(marks(), before, "something of shop was replaced on the way");
+
+    await stack.destroy();
+    await stack.workspace.removeStack("staging");
+  });
+
+  it("lets the hub stack drop its own application (appName ''): Argo CD and its health checks stay, the operator goes, prod is untouched", async () => {
+    const hubStack = stacks.get("hub")!;
+    const prodBefore = hubApp("prod-shop").status.operationState.startedAt;
+    const podsBefore = names(spoke("prod"), "pods", "shop");
+    await hubStack.removeConfig("atlas-gitops:applications");
+    await hubStack.setConfig("atlas-gitops:appName", { value: "" });
+    const t0 = Date.now();
+    await hubStack.up();
+    figure("hub drops its own application", (Date.now() - t0) / 1000);
+    const outputs = await hubStack.outputs();
+    assert.deepStrictEqual(outputs.applications.value, []);
+    assert.deepStrictEqual(names(hub, "application.argoproj.io", "argocd"), ["prod-shop"]);
+    assert.deepStrictEqual([...new Set(hub.helmRecords("name"))], ["argocd"]);
+    const cm = hub.get("configmap", "argocd-cm", "argocd").data;
+    assert.ok(
+      cm["resource.customizations.health.db.atlasgo.io_AtlasSchema"],
+      "the health checks left argocd-cm",
+    );
+    // The spoke's Application went on as it was, and a spoke's `up` still waits through the hub.
+    await stacks.get("prod")!.up();
+    const prod = hubApp("prod-shop").status;
+    assert.deepStrictEqual(
+      [prod.sync.status, prod.health.status, prod.operationState.startedAt],
+      ["Synced", "Healthy", prodBefore],
+    );
+    assert.deepStrictEqual(names(spoke("prod"), "pods", "shop"), podsBefore);
   });
 });

@@ -23,7 +23,7 @@ import { atlasHealthChecks, HEALTH_CHECK_KEY_PREFIX } from "../../components/hea
 import { terminatingHealth } from "../support/argo-cd-health";
 import { runHealthScript } from "../support/lua-sandbox";
 import { ControlPlane, GIT_IDENTITY } from "./support/control-plane";
-import { removeScratch, scratchDir } from "./support/scratch";
+import { removeScratch } from "./support/scratch";
 import { allFigures, figure } from "./support/figures";
 import { render, resourceOf, secretKeysRead } from "./support/manifests";
 import { sleep, until } from "./support/processes";
@@ -32,6 +32,7 @@ import {
   copyProgram,
   newBackend,
   operations,
+  programAt,
   REPO_ROOT,
   stackOf,
   toolchainBin,
@@ -615,10 +616,7 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
   });
 
   it(`upgrades a stack deployed by v0.1 (${V01}) to this version without replacing anything`, async () => {
-    const old = scratchDir("v01");
-    const archive = execFileSync("git", ["archive", "--format=tar", V01], { cwd: REPO_ROOT });
-    execFileSync("tar", ["-x", "-C", old], { input: archive });
-    const oldProgram = copyProgram(old);
+    const oldProgram = programAt(V01);
     const config = {
       repoURL: cp.repoURL,
       targetRevision: "main",
@@ -660,7 +658,6 @@ describe(`pulumi up on ${process.env.E2E_KUBECONFIG ? "the cluster E2E_KUBECONFI
     live.delete("upgrade");
     await namespacesGone();
     removeScratch(oldProgram);
-    removeScratch(old);
   });
 
   /**

@@ -88,6 +88,21 @@ export class ControlPlane {
     }
   }
 
+  /** One label of every Helm release record (the Secrets labelled owner=helm): `name`, `status` or `version`. */
+  helmRecords(label: string): string[] {
+    return this.kubectl([
+      "get",
+      "secrets",
+      "-A",
+      "-l",
+      "owner=helm",
+      "-o",
+      `jsonpath={.items[*].metadata.labels.${label}}`,
+    ])
+      .split(" ")
+      .filter(Boolean);
+  }
+
   /** What `argocd version --client --short` printed, once Argo CD is started here. */
   argoCdVersion?: string;
 
@@ -446,11 +461,19 @@ export class ControlPlane {
     this.chartRepository = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   }
 
+  /** The processes startArgoCd starts, as `processes` names them. */
+  static readonly ARGO_CD_PROCESSES = [
+    "redis",
+    "argocd-repo-server",
+    "argocd-application-controller",
+  ] as const;
+
   /**
    * Redis, then Argo CD's repo-server and application controller as processes, each kept running: the
-   * controller exits until the argo-cd chart has created argocd-cm, as its pod would crash-loop.
+   * controller exits until the argo-cd chart has created argocd-cm, as its pod would crash-loop. start() calls
+   * it unless `argoCd` is false; a test calls it to give a spoke an Argo CD of its own for a while.
    */
-  private async startArgoCd(): Promise<void> {
+  async startArgoCd(): Promise<void> {
     const redisPort = await freePort();
     this.processes.start("redis", "redis-server", [
       "--bind",

@@ -97,10 +97,26 @@ export class Processes {
     return [...this.running].some((p) => p.name === name && p.child.exitCode === null);
   }
 
+  /**
+   * Ends the processes of these names for good, supervised or not: SIGTERM to each group, SIGKILL after `graceMs`.
+   * What scaling a workload to zero does to its pod.
+   */
+  async stop(names: readonly string[], graceMs = 5000): Promise<void> {
+    for (const s of this.supervisors) if (names.includes(s.name)) s.stop = true;
+    await this.end(
+      [...this.running].filter((p) => names.includes(p.name)),
+      graceMs,
+    );
+  }
+
   /** Ends every process started here: SIGTERM to each group, then SIGKILL to what is left after `graceMs`. */
   async stopAll(graceMs = 5000): Promise<void> {
     for (const s of this.supervisors) s.stop = true;
-    const left = [...this.running].filter((p) => p.child.exitCode === null && p.child.pid !== undefined);
+    await this.end([...this.running], graceMs);
+  }
+
+  private async end(processes: Started[], graceMs: number): Promise<void> {
+    const left = processes.filter((p) => p.child.exitCode === null && p.child.pid !== undefined);
     for (const p of left) signalGroup(p, "SIGTERM");
     const deadline = Date.now() + graceMs;
     while (

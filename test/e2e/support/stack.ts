@@ -46,12 +46,62 @@ export function toolchainBin(): string {
  * the link to the real path, so the program and the Automation API share one @pulumi/pulumi).
  */
 export function copyProgram(from: string, into = scratchDir("program")): string {
+  copyFiles(from, into);
+  fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(into, "node_modules"));
+  return into;
+}
+
+/**
+ * The program as it was at `commit` (a release), in a temp directory as copyProgram makes it: what a user's clone
+ * of that release holds, on this checkout's node_modules.
+ */
+export function programAt(commit: string): string {
+  const into = scratchDir("program");
+  let files: string[];
+  try {
+    files = execFileSync("git", ["ls-tree", "--name-only", commit], { cwd: REPO_ROOT, encoding: "utf8" })
+      .split("\n")
+      .filter((f) => PROGRAM_FILES.includes(f));
+  } catch (e) {
+    throw new Error(
+      `The commit ${commit} is not in this clone's history (${String(e).split("\n")[0]}); a shallow clone lacks ` +
+        `it: git fetch --unshallow`,
+    );
+  }
+  // The program runs on this checkout's node_modules: right only while they hold each package it names, pinned alike.
+  const dependencies = (manifest: string): Record<string, string> => JSON.parse(manifest).dependencies ?? {};
+  const then = execFileSync("git", ["show", `${commit}:package.json`], { cwd: REPO_ROOT, encoding: "utf8" });
+  const now = dependencies(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+  const differ = Object.entries(dependencies(then)).filter(([name, version]) => now[name] !== version);
+  if (differ.length > 0) {
+    throw new Error(
+      `${commit} depends on ${differ.map(([n, v]) => `${n}@${v}`).join(", ")}, which this checkout does not ` +
+        `pin: its program needs node_modules of its own`,
+    );
+  }
+  const tar = execFileSync("git", ["archive", "--format=tar", commit, "--", ...files], {
+    cwd: REPO_ROOT,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  execFileSync("tar", ["-x", "-C", into], { input: tar });
+  fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(into, "node_modules"));
+  return into;
+}
+
+/**
+ * Replaces a program directory's files with this checkout's, as `git pull` does to a user's clone: the stack
+ * files LocalWorkspace wrote (Pulumi.<stack>.yaml) stay.
+ */
+export function upgradeProgram(dir: string): void {
+  for (const entry of PROGRAM_FILES) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  copyFiles(REPO_ROOT, dir);
+}
+
+function copyFiles(from: string, into: string): void {
   for (const entry of PROGRAM_FILES) {
     const source = path.join(from, entry);
     if (fs.existsSync(source)) fs.cpSync(source, path.join(into, entry), { recursive: true });
   }
-  fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(into, "node_modules"));
-  return into;
 }
 
 export interface Backend {
