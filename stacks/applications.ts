@@ -1,8 +1,9 @@
 /**
  * The applications a stack hosts: the `applications` list, or, when a stack leaves it empty, the one application
- * that appName and appNamespace name, or none when appName is set to "" (a hub that serves only other stacks). Either way the result is a list, and every item is read the same way: each
- * stack key an item can take is checked once, at the top level, and is the default of every item that does not
- * set it (the single application is the item that sets nothing but its name and namespace).
+ * that appName and appNamespace name, or none when appName is set to "" (a hub that serves only other stacks).
+ * Either way the result is a list, and every item is read the same way: each stack key an item can take is checked
+ * once, at the top level, and is the default of every item that does not set it (the single application is the
+ * item that sets nothing but its name and namespace).
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
