@@ -56,7 +56,6 @@ export function copyProgram(from: string, into = scratchDir("program")): string 
  * of that release holds, on this checkout's node_modules.
  */
 export function programAt(commit: string): string {
-  const into = scratchDir("program");
   let files: string[];
   try {
     files = execFileSync("git", ["ls-tree", "--name-only", commit], { cwd: REPO_ROOT, encoding: "utf8" })
@@ -79,6 +78,7 @@ export function programAt(commit: string): string {
         `pin: its program needs node_modules of its own`,
     );
   }
+  const into = scratchDir("program");
   const tar = execFileSync("git", ["archive", "--format=tar", commit, "--", ...files], {
     cwd: REPO_ROOT,
     maxBuffer: 256 * 1024 * 1024,
