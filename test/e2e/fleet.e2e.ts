@@ -3,7 +3,9 @@
  * controllers and kwok on free loopback ports. The hub runs Argo CD's application controller and repo-server (and
  * the git daemon); the two spokes run none, only the stand-in Atlas operator. A hub stack installs Argo CD on the
  * hub (argocdLocation install, one application of its own); a `dev` and a `prod` spoke stack (argocdLocation hub)
- * deploy `shop` through it. The tests build on each other, in order.
+ * deploy `shop` through it. Once dev is destroyed, its cluster also hosts a single-cluster stack deployed with the
+ * previous release (with an Argo CD of its own for a while), which moves to the hub; last, the hub stack drops its
+ * own application. The tests build on each other, in order.
  */
 import * as assert from "assert";
 import { createHash } from "crypto";
