@@ -351,11 +351,8 @@ describe("nothing lost when things break (issue 26)", function () {
     return cp.commitAndPush(why);
   };
 
-  /**
-   * Runs `up`, and once its wait has begun (the program reports it as it starts) kills `name` for `downMs`;
-   * returns the seconds from the kill to up's return, recorded as a figure.
-   */
-  const outageDuringWait = async (name: string, downMs: number, what: string) => {
+  /** Starts `up` and resolves, with its promise, once its wait has begun (the program reports it as it starts). */
+  const upUntilWaiting = async () => {
     let waiting: () => void = () => undefined;
     const waitBegan = new Promise<void>((resolve) => (waiting = resolve));
     const up = dev.up({
@@ -363,6 +360,15 @@ describe("nothing lost when things break (issue 26)", function () {
     });
     up.catch(() => undefined);
     await waitBegan;
+    return { up };
+  };
+
+  /**
+   * Runs `up`, and once its wait has begun kills `name` for `downMs`; returns the seconds from the kill to up's
+   * return, recorded as a figure.
+   */
+  const outageDuringWait = async (name: string, downMs: number, what: string) => {
+    const { up } = await upUntilWaiting();
     const t0 = Date.now();
     await cp.processes.kill(name, downMs);
     await up;
@@ -471,13 +477,7 @@ describe("nothing lost when things break (issue 26)", function () {
     const pushed = pushShop("a commit whose wait is interrupted");
     // With the controller away for a minute the wait cannot end on its own before it: only the interrupt ends it.
     await cp.processes.kill("argocd-application-controller", 60_000);
-    let waiting: () => void = () => undefined;
-    const waitBegan = new Promise<void>((resolve) => (waiting = resolve));
-    const up = dev.up({
-      onEvent: (e) => e.diagnosticEvent?.message.includes("waiting for shop") && waiting(),
-    });
-    up.catch(() => undefined);
-    await waitBegan;
+    const { up } = await upUntilWaiting();
     const t0 = Date.now();
     for (const pid of pulumiUpProcesses()) process.kill(pid, "SIGINT");
     const outcome = await up.then(
